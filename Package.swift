@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "Deeper",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DeeperKernels", targets: ["DeeperKernels"]),
+        .library(name: "DeeperData", targets: ["DeeperData"]),
+        .executable(name: "deeper", targets: ["deeper"]),
+        .executable(name: "deeper-bench", targets: ["DeeperBench"]),
+    ],
+    traits: [
+        // Optional OpenBLAS backend for the segment reductions; off by default (see README, Performance).
+        .trait(name: "BLAS"),
+        .default(enabledTraits: []),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: - Kernels (pure Swift: no I/O, no Redis, no HTTP)
+
+        .target(name: "DeeperKernels"),
+
+        // MARK: - Data: CSV parsing, rules files, synthetic data, output formats
+
+        .target(
+            name: "DeeperData",
+            dependencies: ["DeeperKernels", .product(name: "Yams", package: "Yams")]
+        ),
+
+        // MARK: - Executables (thin)
+
+        .executableTarget(
+            name: "deeper",
+            dependencies: [
+                "DeeperKernels", "DeeperData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "DeeperBench",
+            dependencies: [
+                "DeeperKernels", "DeeperData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(
+            name: "DeeperKernelsTests",
+            dependencies: [
+                "DeeperKernels", "DeeperData",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "DeeperDataTests",
+            dependencies: ["DeeperKernels", "DeeperData"],
+            resources: []
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+// DeeperData: CSV parsing, rules files, synthetic data and output formats.

@@ -1,0 +1,70 @@
+/// A non-negative decimal held exactly as `mantissa × 10^-scale`.
+///
+/// Used where SPEC asks for exact arithmetic on decimals that are not prices
+/// (`avg_adv`, `extreme_multiplier`).
+public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
+    public var mantissa: Int64
+    public var scale: Int
+
+    public init(mantissa: Int64, scale: Int) {
+        precondition(scale >= 0 && scale <= 18, "scale out of range")
+        self.mantissa = mantissa
+        self.scale = scale
+    }
+
+    /// Parses `123`, `123.45`, `0.5` (no sign, no exponent). At most 18 digits.
+    public init?(_ text: some StringProtocol) {
+        var mantissa: Int64 = 0
+        var scale = 0
+        var digits = 0
+        var seenDot = false
+        for ch in text.utf8 {
+            if ch == UInt8(ascii: ".") {
+                if seenDot { return nil }
+                seenDot = true
+                continue
+            }
+            guard ch >= 48 && ch <= 57 else { return nil }
+            digits += 1
+            if digits > 18 { return nil }
+            mantissa = mantissa * 10 + Int64(ch - 48)
+            if seenDot { scale += 1 }
+        }
+        if digits == 0 { return nil }
+        self.init(mantissa: mantissa, scale: scale)
+    }
+
+    public var doubleValue: Double { Double(mantissa) / Self.powerOfTen(scale) }
+
+    /// `floor(self × other)`, exact, clamped to `Int64.max`.
+    public func flooredProduct(with other: ExactDecimal) -> Int64 {
+        let product = Int128(mantissa) * Int128(other.mantissa)
+        var divisor: Int128 = 1
+        for _ in 0..<(scale + other.scale) { divisor *= 10 }
+        let quotient = product / divisor
+        return quotient > Int128(Int64.max) ? Int64.max : Int64(quotient)
+    }
+
+    /// `self × other` as a double, for reporting.
+    public func productDouble(with other: ExactDecimal) -> Double {
+        let product = Int128(mantissa) * Int128(other.mantissa)
+        return Double(product) / Self.powerOfTen(scale + other.scale)
+    }
+
+    public var description: String {
+        if scale == 0 { return String(mantissa) }
+        var digits = String(mantissa)
+        while digits.count <= scale { digits = "0" + digits }
+        let cut = digits.index(digits.endIndex, offsetBy: -scale)
+        var text = digits[..<cut] + "." + digits[cut...]
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return String(text)
+    }
+
+    private static func powerOfTen(_ n: Int) -> Double {
+        var p = 1.0
+        for _ in 0..<n { p *= 10 }
+        return p
+    }
+}
