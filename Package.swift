@@ -26,6 +26,9 @@ let package = Package(
 
         .target(name: "DeeperKernels"),
 
+        // Counts heap allocations in deeper-bench (glibc malloc interposer; inert elsewhere).
+        .target(name: "CMallocCounter"),
+
         // MARK: - Data: CSV parsing, rules files, synthetic data, output formats
 
         .target(
@@ -45,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "DeeperBench",
             dependencies: [
-                "DeeperKernels", "DeeperData",
+                "DeeperKernels", "DeeperData", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

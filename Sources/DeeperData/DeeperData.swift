@@ -1,1 +1,0 @@
-// DeeperData: CSV parsing, rules files, synthetic data and output formats.

@@ -1,0 +1,106 @@
+import Dispatch
+import Synchronization
+
+/// One symbol to compute: where its prints are (nil when it has none) and its `avg_adv`.
+public struct SymbolRequest: Sendable {
+    public var storeIndex: Int?
+    public var avgADV: ExactDecimal?
+
+    public init(storeIndex: Int?, avgADV: ExactDecimal?) {
+        self.storeIndex = storeIndex
+        self.avgADV = avgADV
+    }
+}
+
+/// Runs the fast kernels over many symbols on all cores.
+///
+/// Symbols are handed out in small batches from a shared counter, so a thread that drew thin
+/// symbols takes more of them; each thread keeps one `KernelWorkspace` for the engine's life.
+public final class BatchEngine: Sendable {
+    public let threads: Int
+    private let workspaces: _WorkspaceSlots
+
+    /// - Parameter threads: worker threads; nil or 0 = every core.
+    public init(threads: Int? = nil) {
+        let n = threads.flatMap { $0 > 0 ? $0 : nil } ?? BatchEngine.coreCount
+        self.threads = n
+        self.workspaces = _WorkspaceSlots(count: n)
+    }
+
+    /// Cores available to this process.
+    public static var coreCount: Int { max(1, _availableCores()) }
+
+    /// Computes every request; the result has one entry per request, in order.
+    ///
+    /// - Parameter progress: called now and then from a worker thread with the number of
+    ///   symbols done so far.
+    public func run(
+        store: PrintStore, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
+        progress: (@Sendable (Int) -> Void)? = nil
+    ) -> [SymbolMetrics] {
+        let count = requests.count
+        var results = [SymbolMetrics](
+            repeating: .noHistory(avgADV: nil, rules: parameters.rules), count: count)
+        guard count > 0 else { return results }
+        // Batches small enough to balance uneven symbols, large enough to keep the counter cool.
+        let batch = max(1, min(64, count / (threads * 16)))
+        let next = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        let columns = store.columns
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = _DisjointWrites(buffer)
+            let lanes = min(threads, (count + batch - 1) / batch)
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                let workspace = workspaces[lane]
+                while true {
+                    let first = next.wrappingAdd(batch, ordering: .relaxed).oldValue
+                    if first >= count { break }
+                    let last = min(count, first + batch)
+                    for i in first..<last {
+                        let r = requests[i]
+                        let range = r.storeIndex.map { store.range(ofSymbol: $0) } ?? 0..<0
+                        out[i] = workspace.analyzeSymbol(
+                            columns, range: range, avgADV: r.avgADV, asOf: asOf, parameters: parameters)
+                    }
+                    let finished = done.wrappingAdd(last - first, ordering: .relaxed).newValue
+                    progress?(finished)
+                }
+            }
+        }
+        return results
+    }
+}
+
+/// One workspace per lane of `BatchEngine`.
+///
+/// `@unchecked Sendable` because lane `k` of a `concurrentPerform` is the only user of slot `k`
+/// while it runs, and `run` calls are not meant to overlap on one engine (the worker runs one job
+/// at a time); a lock here would sit on the hot path for no benefit.
+final class _WorkspaceSlots: @unchecked Sendable {
+    private let slots: [KernelWorkspace]
+    init(count: Int) { slots = (0..<count).map { _ in KernelWorkspace() } }
+    subscript(lane: Int) -> KernelWorkspace { slots[lane] }
+}
+
+/// A results buffer written from several threads at distinct indices.
+///
+/// `@unchecked Sendable`: each index is written by exactly one batch, and the buffer outlives
+/// the `concurrentPerform` that writes it (both guaranteed by `BatchEngine.run`).
+struct _DisjointWrites<Element>: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<Element>
+    init(_ base: UnsafeMutableBufferPointer<Element>) { self.base = base }
+    subscript(i: Int) -> Element {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+func _availableCores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+#elseif canImport(Darwin)
+import Darwin
+func _availableCores() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
+#else
+func _availableCores() -> Int { 1 }
+#endif

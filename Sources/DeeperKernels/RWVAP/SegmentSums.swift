@@ -1,0 +1,87 @@
+/// Exact sums over one run of prints, split by RWVAP effectiveness (SPEC §7).
+///
+/// The kernels cut a symbol's history at every window start and sum each piece once; a window
+/// is then the sum of the pieces it covers, so every print is read once for all ten windows.
+public struct SegmentSums: Sendable, Equatable {
+    /// Σ size over all prints (GRPAN `real_lot_count`).
+    public var volume: Int64 = 0
+    public var rwvap = RWVAPSums()
+
+    public init() {}
+
+    public static func + (a: SegmentSums, b: SegmentSums) -> SegmentSums {
+        var s = SegmentSums()
+        s.volume = a.volume + b.volume
+        s.rwvap = a.rwvap + b.rwvap
+        return s
+    }
+
+    /// The plain version: one print at a time, Int128 products. The fast version must equal it.
+    public static func reference(price: ArraySlice<Int64>, size: ArraySlice<Int32>, effectiveSizeLimit: Int64)
+        -> SegmentSums
+    {
+        var s = SegmentSums()
+        for (p, q) in zip(price, size) {
+            s.volume += Int64(q)
+            if Int64(q) <= effectiveSizeLimit {
+                s.rwvap.effectivePriceVolume += Int128(p) * Int128(q)
+                s.rwvap.effectiveVolume += Int64(q)
+                s.rwvap.effectiveCount += 1
+            } else {
+                s.rwvap.excludedVolume += Int64(q)
+                s.rwvap.excludedCount += 1
+            }
+        }
+        return s
+    }
+}
+
+extension SegmentSums {
+    /// Largest block whose split products cannot overflow a UInt64 lane (see `sumUnsafe`).
+    @usableFromInline static let blockLength = 1 << 16
+
+    /// Sums `price[i]`, `size[i]` for `i` in `range`, branch-free so the compiler vectorizes it.
+    ///
+    /// Exactness: a price is below 2^30 ticks (≤ 99999.9999) and a size below 2^31. The product
+    /// is split as `p·(s & 0xFFFF)` (< 2^46) plus `p·(s >> 16)` (< 2^45) shifted by 16; each half
+    /// is summed in UInt64 over blocks of 2^16 prints (< 2^62), then folded into Int128.
+    ///
+    /// - Precondition: `range` lies within both buffers; prices are in 1…999_999_999 and sizes
+    ///   positive (guaranteed by the parsers).
+    @inlinable
+    static func sumUnsafe(
+        price: UnsafePointer<Int64>, size: UnsafePointer<Int32>, range: Range<Int>, effectiveSizeLimit: Int64
+    ) -> SegmentSums {
+        var total = SegmentSums()
+        var blockStart = range.lowerBound
+        while blockStart < range.upperBound {
+            let blockEnd = min(range.upperBound, blockStart + blockLength)
+            var volume: UInt64 = 0
+            var effVolume: UInt64 = 0
+            var effCount: UInt64 = 0
+            var low: UInt64 = 0
+            var high: UInt64 = 0
+            for i in blockStart..<blockEnd {
+                let s = UInt64(UInt32(bitPattern: size[i]))
+                let p = UInt64(bitPattern: price[i])
+                // All-ones when effective, zero when excluded: a select without a branch.
+                let keep: UInt64 = Int64(s) <= effectiveSizeLimit ? ~0 : 0
+                volume &+= s
+                effVolume &+= s & keep
+                effCount &+= keep & 1
+                // Safe: both products and their block sums stay below 2^63 (see above).
+                low &+= p &* (s & 0xFFFF) & keep
+                high &+= p &* (s >> 16) & keep
+            }
+            let n = blockEnd - blockStart
+            total.volume += Int64(volume)
+            total.rwvap.effectiveVolume += Int64(effVolume)
+            total.rwvap.effectiveCount += Int(effCount)
+            total.rwvap.excludedCount += n - Int(effCount)
+            total.rwvap.excludedVolume += Int64(volume - effVolume)
+            total.rwvap.effectivePriceVolume += Int128(low) + (Int128(high) << 16)
+            blockStart = blockEnd
+        }
+        return total
+    }
+}

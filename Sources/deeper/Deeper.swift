@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Deeper: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deeper",
+        abstract: "Microstructure signals (GRPAN, RWVAP, GOD, ROD, SRPAN) from trade prints of thin markets.",
+        discussion: """
+            Offline:  deeper generate --symbols 40 > prints.csv
+                      deeper analyze prints.csv --universe universe.csv
+            Every metric is defined in SPEC.md; `deeper rules` prints every tunable constant.
+            """,
+        subcommands: [Analyze.self, Generate.self, RulesCommand.self]
+    )
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+
+/// Exit statuses, after BSD sysexits(3), so scripts can tell bad data from bad usage.
+enum ExitStatus {
+    /// Bad command-line usage.
+    static let usage = ExitCode(64)
+    /// A malformed input line (CSV), named with file, line and column.
+    static let dataError = ExitCode(65)
+    /// An input file that cannot be opened or read.
+    static let noInput = ExitCode(66)
+    /// An output file that cannot be written.
+    static let cannotCreate = ExitCode(73)
+    /// A bad rules file or setting.
+    static let config = ExitCode(78)
+}
+
+/// Writes to standard error (diagnostics, progress and summaries never go to stdout).
+func printError(_ message: String) {
+    var stream = StandardError()
+    print(message, to: &stream)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var s = string
+        s.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stderr) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whether standard error is a terminal (progress lines only then).
+var stderrIsTerminal: Bool { isatty(2) != 0 }

@@ -1,0 +1,206 @@
+@testable import DeeperKernels
+import PropertyBased
+import Testing
+
+/// The fast kernels must equal the reference, exactly, on inputs built to hit the hard cases:
+/// ties, sub-penny prices, equal timestamps, huge sizes, times exactly on window boundaries,
+/// history caps, as-of instants before, inside and after the data, holiday and DST weeks.
+@Suite struct FastKernelPropertyTests {
+    @Test func fastEqualsReferenceOnRandomSymbols() async {
+        await propertyCheck(count: 300, input: Gen.uint64(), Gen.int(in: 0...260)) { seed, count in
+            let scenario = RandomScenario(seed: seed, count: count)
+            let fast = KernelWorkspace().analyzeSymbol(
+                scenario.store.columns, range: scenario.range, avgADV: scenario.avgADV, asOf: scenario.asOf,
+                parameters: scenario.parameters)
+            let reference = ReferenceKernels.analyzeSymbol(
+                scenario.store.columns, range: scenario.range, avgADV: scenario.avgADV, asOf: scenario.asOf,
+                parameters: scenario.parameters)
+            #expect(fast == reference, "seed \(seed), count \(count), asOf \(scenario.asOf)")
+        }
+    }
+
+    /// One workspace reused across many symbols (as the engine does) gives the same answers
+    /// as a fresh one: the histograms really are left clean.
+    @Test func reusedWorkspaceMatchesFreshOne() {
+        let shared = KernelWorkspace()
+        for seed in UInt64(1)...60 {
+            let s = RandomScenario(seed: seed &* 7919, count: Int(seed % 50) * 5)
+            let reused = shared.analyzeSymbol(
+                s.store.columns, range: s.range, avgADV: s.avgADV, asOf: s.asOf, parameters: s.parameters)
+            let fresh = KernelWorkspace().analyzeSymbol(
+                s.store.columns, range: s.range, avgADV: s.avgADV, asOf: s.asOf, parameters: s.parameters)
+            #expect(reused == fresh, "seed \(seed)")
+        }
+    }
+
+    /// The batch engine on several threads returns what the single-symbol kernel returns.
+    @Test(arguments: [1, 2, 3])
+    func batchEngineMatchesPerSymbolKernel(threads: Int) {
+        let scenarios = (UInt64(1)...40).map { RandomScenario(seed: $0 &* 104_729, count: Int($0 % 9) * 20) }
+        // Put all scenarios in one store, one symbol each.
+        var prints: [RawPrint] = []
+        var symbols: [String] = []
+        for (i, s) in scenarios.enumerated() {
+            symbols.append("S\(i)")
+            for p in s.raw { prints.append(RawPrint(symbol: Int32(i), time: p.time, price: p.price, size: p.size, venue: p.venue)) }
+        }
+        let parameters = AnalysisParameters()
+        let store = PrintStore(prints: prints, symbols: symbols, venues: RandomScenario.venues, rules: parameters.rules)
+        var requests = scenarios.enumerated().map { SymbolRequest(storeIndex: $0.offset, avgADV: $0.element.avgADV) }
+        requests.append(SymbolRequest(storeIndex: nil, avgADV: nil))  // a named symbol with no prints
+        let results = BatchEngine(threads: threads).run(
+            store: store, requests: requests, asOf: .last, parameters: parameters)
+        #expect(results.count == requests.count)
+        let workspace = KernelWorkspace()
+        for (i, r) in requests.enumerated() {
+            let expected = workspace.analyzeSymbol(
+                store.columns, range: r.storeIndex.map { store.range(ofSymbol: $0) } ?? 0..<0, avgADV: r.avgADV,
+                asOf: .last, parameters: parameters)
+            #expect(results[i] == expected, "symbol \(i)")
+        }
+        #expect(results.last?.asOf == nil)
+    }
+
+    @Test func segmentSumsUnsafeEqualsReference() {
+        var rng = SplitMix64(seed: 42)
+        for trial in 0..<200 {
+            let n = Int(rng.next() % 300)
+            let prices = (0..<n).map { _ in Int64(rng.next() % 999_999_999) + 1 }
+            let sizes = (0..<n).map { _ in
+                rng.next() % 4 == 0 ? Int32.max : Int32(truncatingIfNeeded: rng.next() % 5000) + 1
+            }
+            let limit: Int64 = trial % 3 == 0 ? Int64.max : Int64(rng.next() % 3000)
+            let lo = n == 0 ? 0 : Int(rng.next() % UInt64(n))
+            let expected = SegmentSums.reference(price: prices[lo...], size: sizes[lo...], effectiveSizeLimit: limit)
+            let actual = prices.withUnsafeBufferPointer { p in
+                sizes.withUnsafeBufferPointer { s in
+                    SegmentSums.sumUnsafe(
+                        price: p.baseAddress!, size: s.baseAddress!, range: lo..<n, effectiveSizeLimit: limit)
+                }
+            }
+            #expect(actual == expected, "trial \(trial)")
+        }
+    }
+
+    /// Blocks longer than the UInt64 lane limit fold exactly into Int128.
+    @Test func segmentSumsAreExactPastOneBlock() {
+        let n = SegmentSums.blockLength * 2 + 17
+        let prices = [Int64](repeating: 999_999_999, count: n)
+        let sizes = [Int32](repeating: Int32.max, count: n)
+        let actual = prices.withUnsafeBufferPointer { p in
+            sizes.withUnsafeBufferPointer { s in
+                SegmentSums.sumUnsafe(price: p.baseAddress!, size: s.baseAddress!, range: 0..<n, effectiveSizeLimit: .max)
+            }
+        }
+        #expect(actual.rwvap.effectivePriceVolume == Int128(999_999_999) * Int128(Int32.max) * Int128(n))
+        #expect(actual.volume == Int64(Int32.max) * Int64(n))
+        #expect(actual.rwvap.effectiveCount == n)
+    }
+}
+
+/// A deterministic random symbol history, built to stress window boundaries and ties.
+struct RandomScenario {
+    static let venues = ["", "FNRA", "NSDQ", "ARCA", "EDGX"]
+    static let weeks = [
+        CivilDate(year: 2025, month: 3, day: 10),  // DST starts the day before
+        CivilDate(year: 2025, month: 11, day: 3),  // DST ended the day before
+        CivilDate(year: 2025, month: 7, day: 1),  // Independence Day on Friday
+        CivilDate(year: 2025, month: 12, day: 22),  // Christmas
+        CivilDate(year: 2025, month: 4, day: 14),  // Good Friday
+        CivilDate(year: 2025, month: 1, day: 6),  // 2025-01-09 closure
+    ]
+
+    var raw: [RawPrint] = []
+    var store: PrintStore
+    var range: Range<Int>
+    var avgADV: ExactDecimal?
+    var asOf: AsOf
+    var parameters: AnalysisParameters
+
+    init(seed: UInt64, count: Int) {
+        var rng = SplitMix64(seed: seed)
+        var rules = Rules()
+        switch rng.next() % 6 {
+        case 0: rules.historyCap = Int(rng.next() % 40) + 1
+        case 1: rules.historyCap = 150
+        case 2: rules.concentrationRangeTicks = Int64(rng.next() % 900)
+        default: break
+        }
+        let parameters = AnalysisParameters(rules: rules, detail: rng.next() % 4 == 0)
+        let calendar = parameters.calendar
+        let week = Self.weeks[Int(rng.next() % UInt64(Self.weeks.count))]
+        var t = calendar.openInstant(of: week) - Int64(rng.next() % 3) * Nanos.perDay
+        var price = Int64(rng.next() % 250_000) + 100
+        let wild = rng.next() % 10 == 0
+        for _ in 0..<count {
+            switch rng.next() % 10 {
+            case 0: break  // equal timestamp
+            case 1: t += Int64(rng.next() % 20) * Nanos.perHour + Int64(rng.next() % 3600) * Nanos.perSecond
+            default: t += Int64(rng.next() % 600_000) * Nanos.perMillisecond
+            }
+            switch rng.next() % 8 {
+            case 0: price += 100
+            case 1: price -= 100
+            case 2: price += Int64(rng.next() % 200) - 100  // sub-penny
+            case 3: price += Int64(rng.next() % 5) * 500 - 1000
+            default: break
+            }
+            price = max(1, price)
+            var p = price
+            if wild && rng.next() % 30 == 0 { p = Int64(rng.next() % 999_999_999) + 1 }
+            let size: Int32
+            switch rng.next() % 9 {
+            case 0: size = Int32(rng.next() % 40) + 1
+            case 1, 2: size = 100
+            case 3: size = 200
+            case 4: size = Int32(rng.next() % 8 + 3) * 100
+            case 5: size = rng.next() % 6 == 0 ? Int32.max : Int32(rng.next() % 100_000) + 1
+            default: size = Int32(rng.next() % 2000) + 20
+            }
+            raw.append(RawPrint(symbol: 0, time: t, price: p, size: size, venue: UInt16(rng.next() % 5)))
+        }
+        // As of: last, or an instant chosen around the data.
+        let maxTime = raw.map(\.time).max() ?? calendar.openInstant(of: week)
+        let minTime = raw.map(\.time).min() ?? maxTime
+        var asOfTime = maxTime
+        switch rng.next() % 5 {
+        case 0: asOf = .last
+        case 1: asOfTime = maxTime + Int64(rng.next() % 4) * Nanos.perDay; asOf = .instant(asOfTime)
+        case 2: asOfTime = minTime - Nanos.perSecond; asOf = .instant(asOfTime)
+        default:
+            let span = UInt64(max(1, maxTime - minTime))
+            asOfTime = minTime + Int64(rng.next() % span)
+            asOf = .instant(asOfTime)
+        }
+        // Move some prints exactly onto window boundaries (and one step either side).
+        if !raw.isEmpty {
+            var boundaries: [Int64] = rules.panMinutes.map { asOfTime - Int64($0) * Nanos.perMinute }
+            for days in rules.panTradingDays + rules.rwvapTradingDays {
+                boundaries.append(calendar.windowStart(tradingDays: days, at: asOfTime))
+            }
+            boundaries.append(asOfTime)
+            for _ in 0..<min(raw.count, Int(rng.next() % 8)) {
+                let i = Int(rng.next() % UInt64(raw.count))
+                let b = boundaries[Int(rng.next() % UInt64(boundaries.count))]
+                raw[i].time = b + Int64(rng.next() % 3) - 1
+            }
+        }
+        self.avgADV = rng.next() % 3 == 0 ? nil : ExactDecimal(mantissa: Int64(rng.next() % 2_000_000) + 1, scale: Int(rng.next() % 3))
+        self.parameters = parameters
+        self.store = PrintStore(prints: raw, symbols: ["SYM"], venues: Self.venues, rules: rules)
+        self.range = store.range(ofSymbol: 0)
+    }
+}
+
+/// SplitMix64: a tiny deterministic generator for test inputs.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
