@@ -7,7 +7,12 @@ public struct AnalysisParameters: Sendable {
 
     public init(rules: Rules = .default, detail: Bool = false) {
         self.rules = rules
-        self.calendar = TradingCalendar(extraClosures: rules.extraClosures)
+        // The calendar table takes milliseconds to build: share the one for the default closures.
+        self.calendar =
+            rules.extraClosures == Rules.default.extraClosures
+            ? Self.defaultCalendar : TradingCalendar(extraClosures: rules.extraClosures)
         self.detail = detail
     }
+
+    private static let defaultCalendar = TradingCalendar(extraClosures: Rules.default.extraClosures)
 }

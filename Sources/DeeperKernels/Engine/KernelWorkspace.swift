@@ -70,7 +70,7 @@ public final class KernelWorkspace {
         let end: Int
         switch asOf {
         case .last:
-            guard !range.isEmpty else { return .noHistory(avgADV: avgADV, rules: rules) }
+            guard !range.isEmpty else { return .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail) }
             end = range.upperBound
             now = time[end - 1]
         case .instant(let t):
@@ -79,15 +79,15 @@ public final class KernelWorkspace {
         }
         var start = range.lowerBound
         if rules.historyCap > 0 { start = max(start, end - rules.historyCap) }
-        guard start < end else { return .noHistory(avgADV: avgADV, rules: rules) }
+        guard start < end else { return .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail) }
         let lastPrice = price[end - 1]
 
         // Window starts, each the first index of a suffix of history.
         var grpanStarts = InlineArray<7, Int>(repeating: end)
         grpanStarts[0] = max(start, end - rules.latestPanPrints)
         for k in 0..<4 {
-            let from = now &- Int64(rules.panMinutes[k]) &* Nanos.perMinute
-            grpanStarts[1 + k] = Self.lowerBound(time, start, end, from)
+            let (from, overflow) = now.subtractingReportingOverflow(Int64(rules.panMinutes[k]) * Nanos.perMinute)
+            grpanStarts[1 + k] = Self.lowerBound(time, start, end, overflow ? Int64.min : from)
         }
         let calendar = parameters.calendar
         for k in 0..<2 {
@@ -160,8 +160,9 @@ public final class KernelWorkspace {
             grpan[w] = MetricsAssembly.grpanWindow(
                 mode: snapshots[k].mode, printCount: end - s, realLotCount: sums[w].volume,
                 bandCount: snapshots[k].bandCount)
-            if parameters.detail && s < end {
-                grpan[w].topPrices = ReferenceKernels.topPrices(columns, window: s..<end, limit: 5)
+            if parameters.detail {
+                grpan[w].topPrices = ReferenceKernels.topPrices(
+                    columns, window: s..<end, limit: ReferenceKernels.topPricesLimit)
             }
         }
         MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
@@ -209,11 +210,14 @@ public struct KernelSet: OptionSet, Sendable {
 }
 
 extension SymbolMetrics {
-    /// A symbol with no history: nulls everywhere, RWVAP still reporting avg_adv (SPEC §10).
-    public static func noHistory(avgADV: ExactDecimal?, rules: Rules) -> SymbolMetrics {
+    /// A symbol with no history: nulls everywhere, RWVAP still reporting avg_adv (SPEC §10);
+    /// in detail mode every window's `topPrices` is an empty list.
+    public static func noHistory(avgADV: ExactDecimal?, rules: Rules, detail: Bool = false) -> SymbolMetrics {
         let rwvap = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: nil, avgADV: avgADV, rules: rules)
+        var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
+        if detail { for i in 0..<7 { grpan[i].topPrices = [] } }
         return SymbolMetrics(
             asOf: nil, lastPrice: nil, tickCount: 0, god: nil, rod: nil,
-            grpan: InlineArray(repeating: .empty), rwvap: InlineArray(repeating: rwvap), srpan: .empty)
+            grpan: grpan, rwvap: InlineArray(repeating: rwvap), srpan: .empty)
     }
 }

@@ -31,14 +31,7 @@ public enum ReferenceKernels {
 
         guard let now = resolvedAsOf else {
             // No history: nothing to measure, but RWVAP still reports avg_adv and the threshold.
-            var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
-            if parameters.detail {
-                for i in 0..<7 { grpan[i].topPrices = [] }
-            }
-            let emptyRWVAP = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: nil, avgADV: avgADV, rules: rules)
-            return SymbolMetrics(
-                asOf: nil, lastPrice: nil, tickCount: 0, god: nil, rod: nil, grpan: grpan,
-                rwvap: InlineArray<3, RWVAPWindowMetrics>(repeating: emptyRWVAP), srpan: .empty)
+            return .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail)
         }
 
         // SPEC §5: history, last_price, tick_count.
