@@ -1,0 +1,256 @@
+import DeeperKernels
+
+/// A prints CSV file, parsed (SPEC §1, "CSV files").
+///
+/// The header names the columns `symbol`, `time`, `price`, `size` and, optionally, `venue`, in
+/// any order and any letter case; other columns are ignored. Every other line is a print.
+/// A line that breaks a rule of SPEC §1 is not a print: it is counted in `errorCount`, the first
+/// `maxStoredErrors` of them are kept in `errors`, and parsing goes on. So the caller chooses:
+/// refuse the file when `errorCount > 0` (strict), or use `prints` and report what was skipped.
+/// Only a file without a usable header throws.
+///
+/// ```swift
+/// let parsed = try PrintsCSV.read(contentsOfFile: "prints.csv")
+/// if parsed.errorCount > 0 { for e in parsed.errors.prefix(10) { print(e) } }
+/// ```
+public struct PrintsCSV: Sendable {
+    /// The valid prints in file order. `symbol` indexes `symbols`, `venue` indexes `venues`.
+    public var prints: [RawPrint]
+    /// Symbols of valid prints, in first-seen order.
+    public var symbols: InternTable
+    /// Venues of valid prints, upper-cased, in first-seen order; id 0 is always "" (unknown).
+    public var venues: InternTable
+    /// Physical lines in the file (LFs, plus one for a last line without an LF).
+    public var lineCount: Int
+    /// Records after the header that are not blank: valid prints plus malformed lines.
+    public var recordCount: Int
+    /// The first `maxStoredErrors` malformed lines, in file order.
+    public var errors: [CSVLineError]
+    /// All malformed lines (one error per line), including those not kept in `errors`.
+    public var errorCount: Int
+
+    /// How many errors `parse` keeps unless told otherwise.
+    public static let defaultMaxStoredErrors = 1000
+
+    // MARK: - Entry points
+
+    /// Parses a whole file's bytes.
+    ///
+    /// - Parameters:
+    ///   - fileName: used in error messages only.
+    ///   - maxStoredErrors: how many errors to keep in `errors` (all are counted).
+    /// - Throws: `CSVLineError` when there is no header, the header lacks a required column or
+    ///   names one twice, or its quoting is broken.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors
+    ) throws(CSVLineError) -> PrintsCSV {
+        var result: Result<PrintsCSV, CSVLineError>!
+        bytes.withMemoryRebound(to: UInt8.self) { input in
+            var reader = _PrintsReader(input, fileName: fileName, maxStoredErrors: maxStoredErrors)
+            defer { reader.tokenizer.deallocate() }
+            result = Result { () throws(CSVLineError) in try reader.run() }
+        }
+        return try result.get()
+    }
+
+    /// Parses a whole file's bytes; see `parse(_:fileName:maxStoredErrors:)`.
+    public static func parse(
+        _ bytes: [UInt8], fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors
+    ) throws(CSVLineError) -> PrintsCSV {
+        var result: Result<PrintsCSV, CSVLineError>!
+        bytes.withUnsafeBytes { raw in
+            result = Result { () throws(CSVLineError) in
+                try parse(raw, fileName: fileName, maxStoredErrors: maxStoredErrors)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Parses CSV text; see `parse(_:fileName:maxStoredErrors:)`.
+    public static func parse(
+        _ text: String, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors
+    ) throws(CSVLineError) -> PrintsCSV {
+        try parse(Array(text.utf8), fileName: fileName, maxStoredErrors: maxStoredErrors)
+    }
+
+    /// Reads and parses the file at `path`, which is also the name used in error messages.
+    ///
+    /// - Throws: `CSVFileError` when the file cannot be read, `CSVLineError` as `parse` does.
+    public static func read(
+        contentsOfFile path: String, maxStoredErrors: Int = defaultMaxStoredErrors
+    ) throws -> PrintsCSV {
+        try _withFileBytes(path) { raw throws(CSVLineError) in
+            try parse(raw, fileName: path, maxStoredErrors: maxStoredErrors)
+        }
+    }
+}
+
+// MARK: - The reader
+
+/// One pass over a prints file: the tokenizer, the caches and the result being built.
+struct _PrintsReader {
+    var tokenizer: _UnsafeCSVTokenizer
+    private let inputCount: Int
+    private let fileName: String
+    private var log: _CSVErrorLog
+    private var prints: [RawPrint] = []
+    private var symbols = InternTable()
+    private var venues = InternTable([""])
+    private var symbolCache = _ShortKeyCache()
+    private var venueCache = _ShortKeyCache()
+    private var dates = _CSVDateCache()
+    private var recordCount = 0
+
+    /// Column names as errors spell them, per field index.
+    private var names: [String] = []
+
+    private static let columns = ["symbol", "time", "price", "size"]
+
+    init(_ input: UnsafeBufferPointer<UInt8>, fileName: String, maxStoredErrors: Int) {
+        tokenizer = _UnsafeCSVTokenizer(input)
+        inputCount = input.count
+        self.fileName = fileName
+        log = _CSVErrorLog(file: fileName, limit: maxStoredErrors)
+    }
+
+    mutating func run() throws(CSVLineError) -> PrintsCSV {
+        guard tokenizer.readHeader() else {
+            throw CSVLineError(file: fileName, line: 1, column: "", reason: "no header line")
+        }
+        let map = try _CSVColumnMap(header: tokenizer, required: Self.columns, optional: ["venue"], file: fileName)
+        names = (0..<map.width).map { tokenizer.string($0) }
+        for (k, name) in (Self.columns + ["venue"]).enumerated() {
+            if let i = map.index[k] { names[i] = name }
+        }
+        prints.reserveCapacity(inputCount / 40 + 16)
+        readRecords(
+            width: map.width, symbol: map.index[0]!, time: map.index[1]!, price: map.index[2]!,
+            size: map.index[3]!, venue: map.index[4] ?? -1)
+        return PrintsCSV(
+            prints: prints, symbols: symbols, venues: venues, lineCount: tokenizer.physicalLineCount,
+            recordCount: recordCount, errors: log.stored, errorCount: log.count)
+    }
+
+    /// The hot loop: one record per iteration, no `String` unless a symbol or venue is new.
+    private mutating func readRecords(width: Int, symbol: Int, time: Int, price: Int, size: Int, venue: Int) {
+        while tokenizer.nextRecord() {
+            if tokenizer.isBlankRecord { continue }
+            recordCount += 1
+            if tokenizer.problem != nil || tokenizer.fieldCount != width {
+                reportShape(width: width)
+                continue
+            }
+
+            // Symbol: a cached id, or validated now and interned once the line proves valid.
+            let symbolField = tokenizer.field(symbol)
+            let symbolBytes = tokenizer.bytes(of: symbolField)
+            var symbolID: Int32 = -1
+            var symbolKey = _ShortKey.none
+            if symbolBytes.count <= 16 {
+                symbolKey = tokenizer.shortKey(of: symbolField)
+                symbolID = symbolCache.lookup(symbolKey) ?? -1
+            }
+            if symbolID < 0 {
+                do throws(_CSVFieldProblem) {
+                    try _CSVFieldParsers.validateSymbol(symbolBytes)
+                } catch {
+                    report(error, column: symbol, symbolBytes)
+                    continue
+                }
+            }
+
+            let timeBytes = tokenizer.bytes(of: tokenizer.field(time))
+            let nanos: Int64
+            do throws(_CSVFieldProblem) {
+                nanos = try _CSVFieldParsers.parseTime(timeBytes, dates: &dates)
+            } catch {
+                report(error, column: time, timeBytes)
+                continue
+            }
+
+            let priceBytes = tokenizer.bytes(of: tokenizer.field(price))
+            let ticks: Int64
+            do throws(_CSVFieldProblem) {
+                ticks = try _CSVFieldParsers.parsePriceTicks(priceBytes)
+            } catch {
+                report(error, column: price, priceBytes)
+                continue
+            }
+
+            let sizeBytes = tokenizer.bytes(of: tokenizer.field(size))
+            let shares: Int32
+            do throws(_CSVFieldProblem) {
+                shares = try _CSVFieldParsers.parseSize(sizeBytes)
+            } catch {
+                report(error, column: size, sizeBytes)
+                continue
+            }
+
+            var venueID: UInt16 = 0
+            if venue >= 0 {
+                let venueField = tokenizer.field(venue)
+                if !venueField.isEmpty {
+                    guard let id = lookUpVenue(venueField, column: venue) else { continue }
+                    venueID = id
+                }
+            }
+
+            if symbolID < 0 { symbolID = internSymbol(symbolBytes, key: symbolKey) }
+            prints.append(RawPrint(symbol: symbolID, time: nanos, price: ticks, size: shares, venue: venueID))
+        }
+    }
+
+    // MARK: - Interning (cold paths)
+
+    /// The id of a valid symbol not in the cache yet.
+    @inline(never)
+    private mutating func internSymbol(_ b: UnsafeBufferPointer<UInt8>, key: _ShortKey) -> Int32 {
+        let id = Int32(symbols.intern(String(decoding: b, as: UTF8.self)))
+        symbolCache.insert(key, id)
+        return id
+    }
+
+    /// The venue id of non-empty venue text (upper-cased, interned), or nil after reporting an
+    /// error. The last check of a line, so interning here never keeps a venue of a bad line.
+    @inline(__always)
+    private mutating func lookUpVenue(_ f: _CSVField, column: Int) -> UInt16? {
+        if f.end - f.start <= 16, let id = venueCache.lookup(tokenizer.shortKey(of: f)) {
+            return UInt16(truncatingIfNeeded: id)
+        }
+        return internVenue(tokenizer.bytes(of: f), column: column)
+    }
+
+    @inline(never)
+    private mutating func internVenue(_ b: UnsafeBufferPointer<UInt8>, column: Int) -> UInt16? {
+        guard let text = String(validating: b, as: UTF8.self) else {
+            report(.invalidUTF8, column: column, b)
+            return nil
+        }
+        let name = text.uppercased()
+        if venues.id(of: name) == nil && venues.count > Int(UInt16.max) {
+            log.add(
+                line: tokenizer.recordLine, column: names[column],
+                reason: "more than \(UInt16.max) distinct venues (\(_quotedForError(b)))")
+            return nil
+        }
+        let id = venues.intern(name)
+        if b.count <= 16 { venueCache.insert(_ShortKey(b), Int32(id)) }
+        return UInt16(id)
+    }
+
+    // MARK: - Errors (cold paths)
+
+    @inline(never)
+    private mutating func report(_ problem: _CSVFieldProblem, column: Int, _ b: UnsafeBufferPointer<UInt8>) {
+        log.add(
+            line: tokenizer.recordLine, column: names[column], reason: "\(problem.reason) (\(_quotedForError(b)))")
+    }
+
+    @inline(never)
+    private mutating func reportShape(width: Int) {
+        let names = self.names
+        if let (column, reason) = tokenizer.shapeError(width: width, names: { names[$0] }) {
+            log.add(line: tokenizer.recordLine, column: column, reason: reason)
+        }
+    }
+}
