@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // MARK: - Kernels (pure Swift: no I/O, no Redis, no HTTP)
@@ -51,6 +52,18 @@ let package = Package(
                 "DeeperKernels", "DeeperData", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+
+        // MARK: - Benchmarks (package-benchmark: `swift package benchmark`)
+
+        .executableTarget(
+            name: "KernelBenchmarks",
+            dependencies: [
+                "DeeperKernels", "DeeperData",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/KernelBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
 
         // MARK: - Tests

@@ -860,10 +860,14 @@ def _srpan(prices: np.ndarray, sizes: np.ndarray, rules: Rules) -> dict:
             "balance_score": balance, "total_score": total_score, "spread_score": spread_score}
 
 
-def _empty_symbol(name: str, adv: Fraction | None, rules: Rules) -> dict:
-    """A symbol with no history: still reported, with nulls (SPEC §10)."""
+def _empty_symbol(name: str, adv: Fraction | None, rules: Rules, detail: bool = False) -> dict:
+    """A symbol with no history: still reported, with nulls (SPEC §10); in detail mode every
+    window lists no top prices, as an empty window of a symbol with history does."""
     grpan = {w: {"grpan_price": None, "concentration_percent": None, "print_count": 0, "real_lot_count": 0,
                  "deviation_vs_last": None, "deviation_vs_prev_window": None} for w in GRPAN_WINDOWS}
+    if detail:
+        for w in grpan.values():
+            w["top_prices"] = []
     threshold = None if adv is None else float(adv * rules.extreme_multiplier)
     rwvap = {w: {"rwvap": None, "status": "INSUFFICIENT_DATA", "total_volume": 0, "effective_print_count": 0,
                  "excluded_print_count": 0, "excluded_volume": 0, "excluded_volume_ratio": 0.0,
@@ -965,7 +969,7 @@ def compute(prints: Prints, avg_adv: dict[str, Fraction], rules: Rules = Rules()
         adv = avg_adv.get(name)
         a, b = int(hist_lo[k]), int(hist_hi[k])
         if a == b:
-            data[name] = _empty_symbol(name, adv, rules)
+            data[name] = _empty_symbol(name, adv, rules, detail)
             continue
         now = int(as_of[k])
         last = int(p[b - 1])

@@ -1,3 +1,4 @@
+import ArgumentParser
 import DeeperData
 import DeeperKernels
 import Foundation
@@ -46,12 +47,12 @@ extension DeeperBench {
         var universePath = loaded.universePath
         if let market = loaded.market {
             let path = dir.appendingPathComponent("prints.csv").path
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             let handle = FileHandle(forWritingAtPath: path)!
             market.writeCSV { chunk in handle.write(Data(chunk)) }
             try handle.close()
             let u = dir.appendingPathComponent("universe.csv").path
-            FileManager.default.createFile(atPath: u, contents: Data(market.universeCSV().utf8))
+            _ = FileManager.default.createFile(atPath: u, contents: Data(market.universeCSV().utf8))
             printsPath = path
             universePath = u
         }

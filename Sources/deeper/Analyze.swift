@@ -106,9 +106,12 @@ struct Analyze: ParsableCommand {
         let engine = BatchEngine(threads: threads)
         let total = names.count
         progress.show("computing \(total) symbols on \(engine.threads) threads…")
+        var report: (@Sendable (Int) -> Void)? = nil
+        if progress.enabled {
+            report = { [progress] (done: Int) in progress.show("computed \(done)/\(total) symbols") }
+        }
         let metrics = engine.run(
-            store: input.store, requests: requests, asOf: asOf.asOf, parameters: parameters,
-            progress: progress.enabled ? { done in progress.show("computed \(done)/\(total) symbols") } : nil)
+            store: input.store, requests: requests, asOf: asOf.asOf, parameters: parameters, progress: report)
         progress.clear()
 
         let text: String

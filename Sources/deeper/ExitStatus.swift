@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// Exit statuses, after BSD sysexits(3), so scripts can tell bad data from bad usage.
 enum ExitStatus {
@@ -22,16 +23,9 @@ func printError(_ message: String) {
 
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
-        var s = string
-        s.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stderr) }
+        FileHandle.standardError.write(Data(string.utf8))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Whether standard error is a terminal (progress lines only then).
 var stderrIsTerminal: Bool { isatty(2) != 0 }
