@@ -58,6 +58,15 @@ struct DeeperBench: ParsableCommand {
     @Option(name: .customLong("min-speedup"), help: "With --check: the least fast/reference speed-up that passes.")
     var minSpeedup: Double = 10
 
+    enum Stage: String, ExpressibleByArgument, CaseIterable {
+        case reference, fast, probe, parse
+    }
+
+    @Option(help: "Run only these stages (repeatable; default all). Handy under a profiler.")
+    var only: [Stage] = []
+
+    func runs(_ stage: Stage) -> Bool { only.isEmpty || only.contains(stage) }
+
     @Flag(help: "Exit 1 unless the fast path is --min-speedup × the reference and allocates nothing per symbol.")
     var check = false
 
@@ -85,9 +94,8 @@ struct DeeperBench: ParsableCommand {
         }
 
         // Reference: the plain kernels, one thread.
-        log("reference…")
         var referenceSink = 0
-        let referenceSeconds = medianSeconds(repeats: `repeat`) {
+        let referenceSeconds = !runs(.reference) ? Double.nan : medianSeconds(repeats: `repeat`) {
             for r in requests {
                 let range = r.storeIndex.map { store.range(ofSymbol: $0) } ?? 0..<0
                 referenceSink &+= ReferenceKernels.analyzeSymbol(
@@ -95,7 +103,7 @@ struct DeeperBench: ParsableCommand {
                 ).tickCount
             }
         }
-        records.append(record("reference", threads: 1, seconds: referenceSeconds))
+        if runs(.reference) { records.append(record("reference", threads: 1, seconds: referenceSeconds)) }
 
         // Allocations per symbol: a warm workspace over every symbol, counted by the interposer.
         let workspace = KernelWorkspace()
@@ -113,16 +121,18 @@ struct DeeperBench: ParsableCommand {
         let mallocsBefore = deeper_malloc_count()
         let again = kernelPass()
         let kernelMallocs = deeper_malloc_count() - mallocsBefore
-        precondition(warm == again && again == referenceSink / `repeat`, "fast and reference disagree on tick counts")
+        precondition(warm == again, "the fast path is not deterministic")
+        if runs(.reference) { precondition(again == referenceSink / `repeat`, "fast and reference disagree on tick counts") }
         let allocationsPerSymbol = Double(kernelMallocs) / Double(max(1, symbols))
 
         // Fast path: the batch engine at every thread count.
         let cores = BatchEngine.coreCount
         let top = min(maxThreads ?? cores, max(cores, maxThreads ?? 1))
         var oneThread = 0.0
-        for threads in 1...top {
+        for threads in 1...top where runs(.fast) || runs(.probe) {
             log("fast, \(threads) thread(s)…")
             let engine = BatchEngine(threads: threads)
+            if runs(.fast) {
             _ = engine.run(store: store, requests: requests, asOf: .last, parameters: parameters)  // warm-up
             let before = deeper_malloc_count()
             let seconds = medianSeconds(repeats: `repeat`) {
@@ -135,15 +145,19 @@ struct DeeperBench: ParsableCommand {
             r.parallelEfficiency = oneThread / seconds / Double(threads)
             r.allocationsPerSymbol = threads == 1 ? allocationsPerSymbol : runMallocs / Double(max(1, symbols))
             records.append(r)
-
+            }
+            guard runs(.probe) else { continue }
             let probeSeconds = medianSeconds(repeats: `repeat`) { _ = BandwidthProbe.run(store.columns, threads: threads) }
             var probe = record("bandwidth-probe", threads: threads, seconds: probeSeconds)
             probe.speedupOverReference = referenceSeconds / probeSeconds
             records.append(probe)
-            records[records.count - 2].bandwidthFraction = probeSeconds / seconds
+            if let i = records.lastIndex(where: { $0.path == "fast" && $0.threads == threads }) {
+                records[i].bandwidthFraction = probeSeconds / records[i].seconds
+            }
         }
 
         // The CSV parser on a generated file held in memory.
+        if runs(.parse) {
         log("CSV parse…")
         let csv = loaded.csvForParse()
         var parsedCount = 0
@@ -155,6 +169,7 @@ struct DeeperBench: ParsableCommand {
         parse.parseMBPerSecond = Double(csv.count) / parseSeconds / 1e6
         parse.printsPerSecond = Double(parsedCount) / parseSeconds
         records.append(parse)
+        }
 
         if baseline == .numpy {
             log("numpy baseline…")
@@ -169,7 +184,9 @@ struct DeeperBench: ParsableCommand {
             }
         }
         if check {
-            let fast = records.first { $0.path == "fast" && $0.threads == 1 }!
+            guard let fast = records.first(where: { $0.path == "fast" && $0.threads == 1 }), runs(.reference) else {
+                throw ValidationError("--check needs the reference and fast stages")
+            }
             var failures: [String] = []
             if (fast.speedupOverReference ?? 0) < minSpeedup {
                 failures.append("fast path is \(Report.fixed(fast.speedupOverReference ?? 0, 1))× the reference, below \(minSpeedup)×")

@@ -3,7 +3,7 @@
 /// `analyzeSymbol` allocates nothing once the workspace has grown to the widest symbol it has
 /// seen (detail mode's `top_prices` aside).
 public final class KernelWorkspace {
-    @usableFromInline var histograms = _GRPANHistograms()
+    @usableFromInline var histogram = _GRPANHistogram()
     @usableFromInline var srpan = SRPANAccumulator()
     /// Widest price span (in ticks) handled by the dense histograms; wider symbols (a bad print
     /// at $0.01 beside $25 prints) take the reference path instead.
@@ -12,7 +12,7 @@ public final class KernelWorkspace {
     public init() {}
 
     deinit {
-        histograms.deallocate()
+        histogram.deallocate()
         srpan.deallocate()
     }
 
@@ -122,15 +122,14 @@ public final class KernelWorkspace {
             return ReferenceKernels.analyzeSymbol(
                 columns, range: range, avgADV: avgADV, asOf: asOf, parameters: parameters)
         }
-        if width > histograms.capacity { histograms.grow(to: width) }
+        if width > histogram.capacity { histogram.grow(to: width) }
         var sortedStarts = InlineArray<7, Int>(repeating: 0)
         for k in 0..<7 { sortedStarts[k] = grpanStarts[order[k]] }
-        var snapshots = InlineArray<7, _GRPANSnapshot>(repeating: _GRPANSnapshot(mode: nil, bandCount: 0))
-        let band = Int(min(rules.concentrationRangeTicks, Int64(Self.maxDenseSpan)))
+        var modes = InlineArray<7, Int64?>(repeating: nil)
         if kernels.contains(.grpan) {
-            histograms.sweepUnsafe(
+            histogram.sweepUnsafe(
                 price: price, weight: weight, end: end, base: lowest, width: width, starts: sortedStarts,
-                bandTicks: band, into: &snapshots)
+                into: &modes)
         }
 
         // Volumes: sum each piece between consecutive window starts once, then accumulate.
@@ -157,18 +156,21 @@ public final class KernelWorkspace {
         for k in 0..<7 where kernels.contains(.grpan) {
             let w = order[k]
             let s = grpanStarts[w]
+            let band = modes[k].map {
+                _GRPANHistogram.bandCountUnsafe(
+                    price: price, range: s..<end, center: $0, band: rules.concentrationRangeTicks)
+            } ?? 0
             grpan[w] = MetricsAssembly.grpanWindow(
-                mode: snapshots[k].mode, printCount: end - s, realLotCount: sums[w].volume,
-                bandCount: snapshots[k].bandCount)
+                mode: modes[k], printCount: end - s, realLotCount: sums[w].volume, bandCount: band)
             if parameters.detail {
                 grpan[w].topPrices = ReferenceKernels.topPrices(
                     columns, window: s..<end, limit: ReferenceKernels.topPricesLimit)
             }
         }
         MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
-        var rwvap = InlineArray<3, RWVAPWindowMetrics>(
-            repeating: MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: nil, avgADV: avgADV, rules: rules))
-        for k in 0..<3 where kernels.contains(.rwvap) {
+        let emptyRWVAP = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: lastPrice, avgADV: avgADV, rules: rules)
+        var rwvap = InlineArray<3, RWVAPWindowMetrics>(repeating: emptyRWVAP)
+        for k in 0..<3 where kernels.contains(.rwvap) && rwvapStarts[k] < end {
             rwvap[k] = MetricsAssembly.rwvapWindow(sums[7 + k].rwvap, lastPrice: lastPrice, avgADV: avgADV, rules: rules)
         }
         let candidates = max(start, end - rules.srpanCandidates)..<end
@@ -182,7 +184,7 @@ public final class KernelWorkspace {
     }
 
     /// Insertion sort of window indices by their start, largest first (ties keep index order).
-    @inlinable
+    @inline(__always)
     static func sortDescending<let n: Int>(_ order: inout InlineArray<n, Int>, by key: InlineArray<n, Int>) {
         for i in 1..<n {
             let x = order[i]

@@ -1,7 +1,10 @@
 /// Exact integer aggregates of one RWVAP window (SPEC §7), before the final division.
 public struct RWVAPSums: Sendable, Equatable {
-    /// Σ price·size over effective prints, in ticks × shares.
-    public var effectivePriceVolume: Int128 = 0
+    /// Σ price·size over effective prints (ticks × shares) as a two's-complement 128-bit pair.
+    /// Kept as two words rather than `Int128` so the hot path adds with plain 64-bit carries
+    /// and never enters the generic `Int128` conversions.
+    @usableFromInline var priceVolumeHigh: Int64 = 0
+    @usableFromInline var priceVolumeLow: UInt64 = 0
     /// Σ size over effective prints.
     public var effectiveVolume: Int64 = 0
     public var effectiveCount: Int = 0
@@ -10,9 +13,34 @@ public struct RWVAPSums: Sendable, Equatable {
 
     public init() {}
 
+    /// Σ price·size over effective prints, in ticks × shares.
+    public var effectivePriceVolume: Int128 {
+        get { Int128(priceVolumeHigh) << 64 | Int128(priceVolumeLow) }
+        set {
+            priceVolumeLow = UInt64(truncatingIfNeeded: newValue)
+            priceVolumeHigh = Int64(truncatingIfNeeded: newValue >> 64)
+        }
+    }
+
+    /// Adds `high · 2^64 + low` (two's complement) to the price·volume sum.
+    @inlinable
+    mutating func addPriceVolume(high: Int64, low: UInt64) {
+        let (sum, carry) = priceVolumeLow.addingReportingOverflow(low)
+        priceVolumeLow = sum
+        // Safe: the total is below 2^100 for any input SPEC allows.
+        priceVolumeHigh = priceVolumeHigh &+ high &+ (carry ? 1 : 0)
+    }
+
+    /// The price·volume sum when it fits an `Int64` (every realistic window), else nil.
+    @inlinable
+    var priceVolumeInt64: Int64? {
+        let low = Int64(bitPattern: priceVolumeLow)
+        return priceVolumeHigh == (low < 0 ? -1 : 0) ? low : nil
+    }
+
     public static func + (a: RWVAPSums, b: RWVAPSums) -> RWVAPSums {
         var s = a
-        s.effectivePriceVolume += b.effectivePriceVolume
+        s.addPriceVolume(high: b.priceVolumeHigh, low: b.priceVolumeLow)
         s.effectiveVolume += b.effectiveVolume
         s.effectiveCount += b.effectiveCount
         s.excludedCount += b.excludedCount
@@ -44,7 +72,7 @@ public struct SRPANAggregates: Sendable, Equatable {
 /// Turns exact aggregates into the reported numbers. Both the reference and the fast kernels
 /// end here, so the two agree to the last bit whenever their aggregates agree.
 public enum MetricsAssembly {
-    static let ticksPerDollar = 10_000.0
+    @usableFromInline static let ticksPerDollar = 10_000.0
 
     /// A GRPAN window from its mode and counts; deviations are filled by `linkGRPANDeviations`.
     @inlinable
@@ -85,13 +113,7 @@ public enum MetricsAssembly {
         let status: RWVAPStatus
         if s.effectiveCount >= rules.rwvapMinPrints {
             status = .ok
-            let den = Int128(s.effectiveVolume)
-            let (q, r) = s.effectivePriceVolume.quotientAndRemainder(dividingBy: den)
-            rwvap = (Double(q) + Double(r) / Double(den)) / ticksPerDollar
-            if let lastPrice {
-                let numerator = Int128(lastPrice) * den - s.effectivePriceVolume
-                deviation = Double(numerator) / Double(den) / ticksPerDollar
-            }
+            (rwvap, deviation) = rwvapValue(s, lastPrice: lastPrice)
         } else {
             status = s.effectiveCount > 0 ? .collecting : .insufficientData
         }
@@ -100,6 +122,33 @@ public enum MetricsAssembly {
             effectivePrintCount: s.effectiveCount, excludedPrintCount: s.excludedCount,
             excludedVolume: s.excludedVolume, excludedVolumeRatio: ratio, deviationVsLast: deviation,
             avgADV: avgADV?.doubleValue, extremeThreshold: avgADV?.productDouble(with: rules.extremeMultiplier))
+    }
+
+    /// `rwvap` and `deviation_vs_last` in dollars: one exact division, then rounding to double.
+    /// Realistic sums fit 64 bits and take the concrete path; the Int128 path gives the same
+    /// doubles for any value (both round exact integers once).
+    @inlinable
+    static func rwvapValue(_ s: RWVAPSums, lastPrice: Int64?) -> (Double, Double?) {
+        let volume = s.effectiveVolume
+        if let num = s.priceVolumeInt64 {
+            let (q, r) = num.quotientAndRemainder(dividingBy: volume)
+            let value = (Double(q) + Double(r) / Double(volume)) / ticksPerDollar
+            guard let lastPrice else { return (value, nil) }
+            let (scaled, o1) = lastPrice.multipliedReportingOverflow(by: volume)
+            let (numerator, o2) = scaled.subtractingReportingOverflow(num)
+            if !o1 && !o2 { return (value, Double(numerator) / Double(volume) / ticksPerDollar) }
+        }
+        return rwvapValueWide(s, lastPrice: lastPrice)
+    }
+
+    @usableFromInline @inline(never)
+    static func rwvapValueWide(_ s: RWVAPSums, lastPrice: Int64?) -> (Double, Double?) {
+        let den = Int128(s.effectiveVolume)
+        let (q, r) = s.effectivePriceVolume.quotientAndRemainder(dividingBy: den)
+        let value = (Double(q) + Double(r) / Double(den)) / ticksPerDollar
+        guard let lastPrice else { return (value, nil) }
+        let numerator = Int128(lastPrice) * den - s.effectivePriceVolume
+        return (value, Double(numerator) / Double(den) / ticksPerDollar)
     }
 
     /// GOD (SPEC §8): last price minus the mean of the non-null GRPAN prices, latest_pan excluded.

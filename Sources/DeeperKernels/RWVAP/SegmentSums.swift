@@ -63,7 +63,8 @@ extension SegmentSums {
             var high: UInt64 = 0
             for i in blockStart..<blockEnd {
                 let s = UInt64(UInt32(bitPattern: size[i]))
-                let p = UInt64(bitPattern: price[i])
+                // Prices fit 30 bits: going through UInt32 lets the compiler use 32×32→64 multiplies.
+                let p = UInt64(UInt32(truncatingIfNeeded: price[i]))
                 // All-ones when effective, zero when excluded: a select without a branch.
                 let keep: UInt64 = Int64(s) <= effectiveSizeLimit ? ~0 : 0
                 volume &+= s
@@ -79,7 +80,9 @@ extension SegmentSums {
             total.rwvap.effectiveCount += Int(effCount)
             total.rwvap.excludedCount += n - Int(effCount)
             total.rwvap.excludedVolume += Int64(volume - effVolume)
-            total.rwvap.effectivePriceVolume += Int128(low) + (Int128(high) << 16)
+            // low + high·2^16 as a 128-bit pair: high < 2^62, so its top 16 bits go to the high word.
+            total.rwvap.addPriceVolume(high: 0, low: low)
+            total.rwvap.addPriceVolume(high: Int64(high >> 48), low: high << 16)
             blockStart = blockEnd
         }
         return total
