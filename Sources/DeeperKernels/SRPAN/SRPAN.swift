@@ -26,10 +26,13 @@ struct SRPANAccumulator {
         guard range.count >= rules.srpanMinCandidates else { return nil }
         var distinct = 0
         var total: Int64 = 0
+        let fullSizes = rules.srpanFullWeightSizes
+        let fullWeight = rules.srpanFullWeight
+        let otherWeight = rules.srpanOtherWeight
         for i in range {
             let cent = (price[i] + 50) / 100  // half up: prices are positive
             let s = size[i]
-            let w = rules.srpanFullWeightSizes.contains(s) ? rules.srpanFullWeight : rules.srpanOtherWeight
+            let w = fullSizes.contains(s) ? fullWeight : otherWeight
             total += w
             var k = 0
             while k < distinct && cents[k] != cent { k += 1 }

@@ -38,17 +38,33 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
 
     /// `floor(self × other)`, exact, clamped to `Int64.max`.
     public func flooredProduct(with other: ExactDecimal) -> Int64 {
-        let product = Int128(mantissa) * Int128(other.mantissa)
-        var divisor: Int128 = 1
-        for _ in 0..<(scale + other.scale) { divisor *= 10 }
-        let quotient = product / divisor
-        return quotient > Int128(Int64.max) ? Int64.max : Int64(quotient)
+        let (product, overflow) = mantissa.multipliedReportingOverflow(by: other.mantissa)
+        let places = scale + other.scale
+        // The common case stays in Int64; Int128 (generic and slow) only for huge operands.
+        if !overflow && places <= 18 { return product / Self.int64PowerOfTen(places) }
+        return Self.flooredProductWide(mantissa, other.mantissa, places)
     }
 
     /// `self × other` as a double, for reporting.
     public func productDouble(with other: ExactDecimal) -> Double {
-        let product = Int128(mantissa) * Int128(other.mantissa)
-        return Double(product) / Self.powerOfTen(scale + other.scale)
+        let (product, overflow) = mantissa.multipliedReportingOverflow(by: other.mantissa)
+        let places = scale + other.scale
+        if !overflow { return Double(product) / Self.powerOfTen(places) }
+        return Double(Int128(mantissa) * Int128(other.mantissa)) / Self.powerOfTen(places)
+    }
+
+    @inline(never)
+    private static func flooredProductWide(_ a: Int64, _ b: Int64, _ places: Int) -> Int64 {
+        var divisor: Int128 = 1
+        for _ in 0..<places { divisor *= 10 }
+        let quotient = Int128(a) * Int128(b) / divisor
+        return quotient > Int128(Int64.max) ? Int64.max : Int64(quotient)
+    }
+
+    private static func int64PowerOfTen(_ n: Int) -> Int64 {
+        var p: Int64 = 1
+        for _ in 0..<n { p *= 10 }
+        return p
     }
 
     public var description: String {
