@@ -7,17 +7,22 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run every kernel on a prints CSV file; no services needed.",
         discussion: """
-            PRINTS.csv has the header symbol,time,price,size[,venue] (any order, extra columns
-            ignored); time is ISO-8601 with Z or ±HH:MM, or epoch milliseconds. The universe file
-            (symbol,avg_adv[,group]) gives avg_adv for RWVAP's extreme-print threshold.
+            PRINTS.csv has the header symbol,time,price,size[,venue] in any order;
+            extra columns are ignored. time is ISO-8601 with Z or ±HH:MM, or epoch
+            milliseconds. The universe file (symbol,avg_adv[,group]) gives avg_adv
+            for RWVAP's extreme-print threshold.
 
             Examples:
-              deeper analyze fixtures/sample-prints.csv --universe fixtures/sample-universe.csv
-              deeper analyze prints.csv --as-of 2025-11-21T16:00:00-05:00 --format json --output out.json
-              deeper analyze prints.csv --symbols "AHL PRF,GAINN" --detail --format json
+              deeper analyze fixtures/sample-prints.csv \\
+                  --universe fixtures/sample-universe.csv
+              deeper analyze prints.csv --as-of 2025-11-21T16:00:00-05:00 \\
+                  --format json --output out.json
+              deeper analyze prints.csv --symbols "AHL PRF,GAINN" --detail \\
+                  --format json
 
-            Exit status: 0 ok, 64 bad usage, 65 malformed input line (file:line: column: reason),
-            66 unreadable input, 73 unwritable output, 78 bad rules file.
+            Exit status: 0 ok; 64 bad usage; 65 malformed input line (reported as
+            file:line: column: reason); 66 unreadable input; 73 unwritable
+            output; 78 bad rules file.
             """
     )
 

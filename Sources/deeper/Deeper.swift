@@ -6,9 +6,11 @@ struct Deeper: ParsableCommand {
         commandName: "deeper",
         abstract: "Microstructure signals (GRPAN, RWVAP, GOD, ROD, SRPAN) from trade prints of thin markets.",
         discussion: """
-            Offline:  deeper generate --symbols 40 > prints.csv
-                      deeper analyze prints.csv --universe universe.csv
-            Every metric is defined in SPEC.md; `deeper rules` prints every tunable constant.
+            Offline:
+              deeper generate --symbols 40 --universe-out universe.csv > prints.csv
+              deeper analyze prints.csv --universe universe.csv
+            Every number is defined in SPEC.md; `deeper rules` prints every
+            tunable constant as a YAML rules file.
             """,
         subcommands: [Analyze.self, Generate.self, RulesCommand.self]
     )

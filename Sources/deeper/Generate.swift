@@ -7,14 +7,15 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write realistic synthetic prints of US preferreds as CSV to stdout (deterministic per seed).",
         discussion: """
-            Prices $11–$30 on a cent grid with occasional sub-penny FINRA prints, bouncing between a
-            bid and an ask on a slow random walk; avg_adv log-normal (median ≈ 14,000 shares);
-            about avg_adv / 300 prints a day; sizes from odd lots to rare blocks above avg_adv;
-            venues ≈ 40% FNRA, the rest lit or empty; times in NYSE sessions, a few outside.
+            Prices $11–$30 on a cent grid with occasional sub-penny FINRA prints,
+            bouncing between a bid and an ask on a slow random walk; avg_adv
+            log-normal (median ≈ 14,000 shares); about avg_adv / 300 prints a day;
+            sizes from odd lots to rare blocks above avg_adv; venues ≈ 40% FNRA,
+            the rest lit or empty; times in NYSE sessions, a few outside.
 
             Examples:
-              deeper generate --symbols 40 --days 5 --universe-out universe.csv > prints.csv
-              deeper generate --symbols 2000 --prints-per-day 1600 --seed 7 > scale.csv
+              deeper generate --symbols 40 --universe-out universe.csv > prints.csv
+              deeper generate --symbols 2000 --prints-per-day 1600 > scale.csv
             """
     )
 

@@ -6,9 +6,11 @@ struct RulesCommand: ParsableCommand {
         commandName: "rules",
         abstract: "Print the full default rules file (every constant of the metric spec).",
         discussion: """
-            Save it, change what you want to try, and pass it with --rules FILE (or DEEPER_RULES).
-            Keys you delete keep their defaults; an unknown key or a bad value is an error naming it.
-            With --check FILE, validates a rules file and prints it back with defaults filled in.
+            Save it, change what you want to try, and pass it with --rules FILE
+            (or DEEPER_RULES). Keys you delete keep their defaults; an unknown key
+            or a bad value is an error naming the key.
+            With --check FILE, validates a rules file and prints it back with the
+            defaults filled in.
             """
     )
 

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// The `deeper` executable end to end: exit statuses, messages naming file/line/column, formats.
+/// It is found beside the test bundle (`swift build --build-tests` builds it there).
+@Suite struct CommandLineTests {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func deeper(_ arguments: [String], stdin: String? = nil) throws -> Run {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("deeper")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary.path),
+            "build the executables first: swift build --build-tests (looked at \(binary.path))")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func temporaryFile(_ name: String, _ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func analyzeSampleShowsTheTable() throws {
+        let r = try Self.deeper(["analyze", "fixtures/sample-prints.csv", "--universe", "fixtures/sample-universe.csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("SYMBOL") == true)
+        #expect(lines.count == 37)  // header + 36 symbols
+        #expect(r.stderr.contains("36 symbols"))
+    }
+
+    @Test func csvAndTopAgreeWithTheTable() throws {
+        let csv = try Self.deeper(["analyze", "fixtures/sample-prints.csv", "--format", "csv", "--top", "5"])
+        #expect(csv.status == 0)
+        let rows = csv.stdout.split(separator: "\n")
+        #expect(rows.first == "symbol,last_price,god,rod,grpan,pan_1d,rwvap_1d,srpan_score,tick_count")
+        #expect(rows.count == 6)
+        let table = try Self.deeper(["analyze", "fixtures/sample-prints.csv", "--top", "5"])
+        let firstSymbolInTable = table.stdout.split(separator: "\n")[1].split(separator: " ").prefix(2).joined(separator: " ")
+        #expect(rows[1].hasPrefix(firstSymbolInTable.split(separator: " ").first!))
+    }
+
+    @Test func malformedLineFailsWithFileLineAndColumn() throws {
+        let path = try Self.temporaryFile(
+            "bad.csv", "symbol,time,price,size,venue\nAAA,2025-03-12T14:00:00Z,25.00,100,NSDQ\nAAA,2025-03-12T14:01:00Z,25.00001,100,NSDQ\n")
+        let r = try Self.deeper(["analyze", path])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("bad.csv:3: column price"), "\(r.stderr)")
+        let skipped = try Self.deeper(["analyze", path, "--skip-invalid"])
+        #expect(skipped.status == 0)
+        #expect(skipped.stderr.contains("skipped 1 malformed line"))
+        #expect(skipped.stdout.contains("AAA"))
+    }
+
+    @Test func missingFileBadRulesAndBadFlags() throws {
+        #expect(try Self.deeper(["analyze", "no/such/file.csv"]).status == 66)
+        let rules = try Self.temporaryFile("rules.yaml", "weights:\n  lit: lots\n")
+        let badRules = try Self.deeper(["analyze", "fixtures/sample-prints.csv", "--rules", rules])
+        #expect(badRules.status == 78)
+        #expect(badRules.stderr.contains("weights.lit"))
+        let badAsOf = try Self.deeper(["analyze", "fixtures/sample-prints.csv", "--as-of", "yesterday"])
+        #expect(badAsOf.status == 64)
+        let badSymbol = try Self.deeper(["analyze", "fixtures/sample-prints.csv", "--symbols", "OK,BAD!"])
+        #expect(badSymbol.status == 64)
+        #expect(badSymbol.stderr.contains("BAD!"))
+    }
+
+    @Test func jsonIsTheJobResultShape() throws {
+        let r = try Self.deeper([
+            "analyze", "fixtures/known-answers/prints.csv", "--format", "json", "--as-of", "2025-03-12T15:00:00Z",
+            "--symbols", "KA TWO,NOPE",
+        ])
+        #expect(r.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(object["success"] as? Bool == true)
+        #expect(object["job_id"] as? String == "local")
+        #expect(object["total_symbols"] as? Int == 2)
+        let data = try #require(object["data"] as? [String: Any])
+        let two = try #require(data["KA TWO"] as? [String: Any])
+        #expect((two["last_price"] as? NSNumber)?.doubleValue == 25.10)
+        let nope = try #require(data["NOPE"] as? [String: Any])
+        #expect(nope["timestamp"] is NSNull)
+    }
+
+    @Test func rulesPrintsAFileThatChecksClean() throws {
+        let r = try Self.deeper(["rules"])
+        #expect(r.status == 0)
+        let path = try Self.temporaryFile("default-rules.yaml", r.stdout)
+        let check = try Self.deeper(["rules", "--check", path])
+        #expect(check.status == 0)
+        #expect(check.stdout == r.stdout)
+    }
+
+    @Test func generateIsDeterministic() throws {
+        let a = try Self.deeper(["generate", "--symbols", "3", "--days", "2", "--seed", "9"])
+        let b = try Self.deeper(["generate", "--symbols", "3", "--days", "2", "--seed", "9"])
+        #expect(a.status == 0)
+        #expect(a.stdout == b.stdout)
+        #expect(a.stdout.hasPrefix("symbol,time,price,size,venue\n"))
+    }
+}
