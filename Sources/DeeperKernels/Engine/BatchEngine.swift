@@ -38,6 +38,23 @@ public final class BatchEngine: Sendable {
         store: PrintStore, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
         progress: (@Sendable (Int) -> Void)? = nil
     ) -> [SymbolMetrics] {
+        run(source: store, requests: requests, asOf: asOf, parameters: parameters, progress: progress)
+    }
+
+    /// Computes every request from a `LiveHistory` snapshot, where `SymbolRequest.storeIndex` is
+    /// the history's symbol id; otherwise as `run(store:...)`.
+    public func run(
+        history: LiveHistory, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
+        progress: (@Sendable (Int) -> Void)? = nil
+    ) -> [SymbolMetrics] {
+        run(source: history, requests: requests, asOf: asOf, parameters: parameters, progress: progress)
+    }
+
+    /// The engine proper, generic so that each source's lookup is specialized into the loop.
+    private func run<Source: _SymbolColumnsSource>(
+        source: Source, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
+        progress: (@Sendable (Int) -> Void)?
+    ) -> [SymbolMetrics] {
         let count = requests.count
         var results = [SymbolMetrics](
             repeating: .noHistory(avgADV: nil, rules: parameters.rules), count: count)
@@ -46,7 +63,6 @@ public final class BatchEngine: Sendable {
         let batch = max(1, min(64, count / (threads * 16)))
         let next = Atomic<Int>(0)
         let done = Atomic<Int>(0)
-        let columns = store.columns
         results.withUnsafeMutableBufferPointer { buffer in
             let out = _DisjointWrites(buffer)
             let lanes = min(threads, (count + batch - 1) / batch)
@@ -58,9 +74,10 @@ public final class BatchEngine: Sendable {
                     let last = min(count, first + batch)
                     for i in first..<last {
                         let r = requests[i]
-                        let range = r.storeIndex.map { store.range(ofSymbol: $0) } ?? 0..<0
-                        out[i] = workspace.analyzeSymbol(
-                            columns, range: range, avgADV: r.avgADV, asOf: asOf, parameters: parameters)
+                        out[i] = source.withSymbol(r.storeIndex) { columns, range in
+                            workspace.analyzeSymbol(
+                                columns, range: range, avgADV: r.avgADV, asOf: asOf, parameters: parameters)
+                        }
                     }
                     let finished = done.wrappingAdd(last - first, ordering: .relaxed).newValue
                     progress?(finished)
@@ -68,6 +85,20 @@ public final class BatchEngine: Sendable {
             }
         }
         return results
+    }
+}
+
+/// Where `BatchEngine` finds a symbol's prints: one flat store, or one set of columns a symbol.
+protocol _SymbolColumnsSource: Sendable {
+    /// Calls `body` with the columns holding symbol `index` and its range in them; a nil index
+    /// (a requested symbol with no prints) gets an empty range. The columns are lent, not
+    /// returned, so a source shared by every thread is not retained once per symbol.
+    func withSymbol<R>(_ index: Int?, _ body: (PrintColumns, Range<Int>) -> R) -> R
+}
+
+extension PrintStore: _SymbolColumnsSource {
+    func withSymbol<R>(_ index: Int?, _ body: (PrintColumns, Range<Int>) -> R) -> R {
+        body(columns, index.map { range(ofSymbol: $0) } ?? 0..<0)
     }
 }
 
