@@ -95,13 +95,13 @@ public struct RedisStreamEntry {
     /// The name of field `index` (0-based, in the order they were added).
     public func field(at index: Int) -> UnsafeRawBufferPointer {
         precondition(index >= 0 && index < fieldCount, "field index \(index) out of range")
-        return _fields.unsafelyUnwrapped[2 * index].bytes
+        return _fields.unsafelyUnwrapped[2 * index].bytes  // Non-nil: fieldCount > 0.
     }
 
     /// The value of field `index` (0-based, in the order they were added).
     public func value(at index: Int) -> UnsafeRawBufferPointer {
         precondition(index >= 0 && index < fieldCount, "field index \(index) out of range")
-        return _fields.unsafelyUnwrapped[2 * index + 1].bytes
+        return _fields.unsafelyUnwrapped[2 * index + 1].bytes  // Non-nil: fieldCount > 0.
     }
 
     /// The value of the first field named `name`, or `nil` when the entry has no such field.
