@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "DeeperKernels", targets: ["DeeperKernels"]),
         .library(name: "DeeperData", targets: ["DeeperData"]),
+        .library(name: "DeeperRedis", targets: ["DeeperRedis"]),
         .executable(name: "deeper", targets: ["deeper"]),
         .executable(name: "deeper-bench", targets: ["DeeperBench"]),
     ],
@@ -36,6 +37,11 @@ let package = Package(
             name: "DeeperData",
             dependencies: ["DeeperKernels", .product(name: "Yams", package: "Yams")]
         ),
+
+        // MARK: - Redis
+
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(name: "DeeperRedis", dependencies: ["CHiredis"]),
 
         // MARK: - Executables (thin)
 
@@ -80,5 +86,6 @@ let package = Package(
             dependencies: ["DeeperKernels", "DeeperData"],
             resources: []
         ),
+        .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis"]),
     ]
 )

@@ -1,0 +1,26 @@
+/// Why a Redis call failed, sorted by what the caller must do next.
+public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The connection failed: refused, reset, closed by the server (EOF), or timed out.
+    ///
+    /// The connection is unusable from then on and every later call throws this again;
+    /// call ``RedisConnection/reconnect()`` (with back-off) to go on. A command that was in
+    /// flight may or may not have run on the server.
+    case connection(String)
+    /// The server answered with an error reply (`WRONGTYPE …`, `NOAUTH …`, `ERR …`); the text
+    /// is the server's, verbatim. The connection is still fine.
+    case server(String)
+    /// hiredis could not parse what the server sent, or a reply did not have the shape the
+    /// call expects (a stream entry without an ID, say).
+    ///
+    /// A parse failure inside hiredis leaves the connection unusable (reconnect); a reply of
+    /// an unexpected shape was read whole, so the connection is still fine.
+    case `protocol`(String)
+
+    public var description: String {
+        switch self {
+        case .connection(let message): "Redis connection error: \(message)"
+        case .server(let message): "Redis error reply: \(message)"
+        case .protocol(let message): "Redis protocol error: \(message)"
+        }
+    }
+}
