@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "DeeperKernels", targets: ["DeeperKernels"]),
         .library(name: "DeeperData", targets: ["DeeperData"]),
         .library(name: "DeeperRedis", targets: ["DeeperRedis"]),
+        .library(name: "DeeperWorker", targets: ["DeeperWorker"]),
         .executable(name: "deeper", targets: ["deeper"]),
         .executable(name: "deeper-bench", targets: ["DeeperBench"]),
     ],
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: - Kernels (pure Swift: no I/O, no Redis, no HTTP)
@@ -43,13 +46,26 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "DeeperRedis", dependencies: ["CHiredis"]),
 
+        // MARK: - Worker: the print tail, the job loop, feeds (depends on the kernels, never the reverse)
+
+        .target(
+            name: "DeeperWorker",
+            dependencies: [
+                "DeeperKernels", "DeeperData", "DeeperRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: - Executables (thin)
 
         .executableTarget(
             name: "deeper",
             dependencies: [
-                "DeeperKernels", "DeeperData",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -86,6 +102,13 @@ let package = Package(
             dependencies: ["DeeperKernels", "DeeperData"],
             resources: []
         ),
-        .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis"]),
+        .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis", "DeeperTestSupport"]),
+        .testTarget(
+            name: "DeeperWorkerTests",
+            dependencies: ["DeeperWorker", "DeeperRedis", "DeeperKernels", "DeeperData", "DeeperTestSupport"]
+        ),
+        // Shared by the test targets: a private redis-server, the `deeper` binary as a child
+        // process, JSON comparison within SPEC's tolerance.
+        .target(name: "DeeperTestSupport", dependencies: ["DeeperRedis"], path: "Tests/DeeperTestSupport"),
     ]
 )

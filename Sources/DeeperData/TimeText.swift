@@ -22,3 +22,21 @@ public enum SymbolRules {
         }
     }
 }
+
+/// SPEC §1 field rules for bytes that arrive outside CSV files (stream entries, HTTP bodies).
+public enum PrintFields {
+    /// A price (0 < p ≤ 99999.9999, at most 4 significant decimals) as ticks; nil when invalid.
+    public static func priceTicks(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        try? _CSVFieldParsers.parsePriceTicks(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// A size 1…2147483647; nil when invalid.
+    public static func size(_ bytes: UnsafeRawBufferPointer) -> Int32? {
+        try? _CSVFieldParsers.parseSize(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Whether the bytes are a valid symbol.
+    public static func isValidSymbol(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        (try? _CSVFieldParsers.validateSymbol(bytes.assumingMemoryBound(to: UInt8.self))) != nil
+    }
+}

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Deeper: ParsableCommand {
+struct Deeper: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deeper",
         abstract: "Microstructure signals (GRPAN, RWVAP, GOD, ROD, SRPAN) from trade prints of thin markets.",
@@ -12,6 +12,9 @@ struct Deeper: ParsableCommand {
             Every number is defined in SPEC.md; `deeper rules` prints every
             tunable constant as a YAML rules file.
             """,
-        subcommands: [Analyze.self, Generate.self, RulesCommand.self]
+        subcommands: [
+            Analyze.self, Generate.self, RulesCommand.self, Replay.self, LoadUniverse.self, WorkerCommand.self,
+            Submit.self,
+        ]
     )
 }

@@ -9,6 +9,8 @@ enum ExitStatus {
     static let dataError = ExitCode(65)
     /// An input file that cannot be opened or read.
     static let noInput = ExitCode(66)
+    /// A service (Redis) that cannot be reached.
+    static let unavailable = ExitCode(69)
     /// An output file that cannot be written.
     static let cannotCreate = ExitCode(73)
     /// A bad rules file or setting.

@@ -1,3 +1,4 @@
+import DeeperTestSupport
 import DeeperRedis
 import Testing
 

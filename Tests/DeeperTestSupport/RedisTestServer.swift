@@ -24,13 +24,13 @@ import Synchronization
 ///
 /// Only the pid this object started is ever signalled. `redis-server` is found on `PATH`
 /// (or at `$REDIS_SERVER`).
-final class RedisTestServer: Sendable {
+public final class RedisTestServer: Sendable {
     /// The loopback port the server listens on, kept across restarts.
-    let port: Int
+    public let port: Int
     /// The `requirepass` the server was started with, if any.
-    let password: String?
+    public let password: String?
     /// The temporary `--dir`; holds `redis.log`.
-    let directory: URL
+    public let directory: URL
 
     private let extraArguments: [String]
     /// The running server's pid; 0 when none runs.
@@ -41,7 +41,7 @@ final class RedisTestServer: Sendable {
     /// - Parameters:
     ///   - password: started with `--requirepass` when given.
     ///   - extraArguments: further `redis-server` options, e.g. `["--maxmemory", "10mb"]`.
-    init(password: String? = nil, extraArguments: [String] = []) throws {
+    public init(password: String? = nil, extraArguments: [String] = []) throws {
         self.password = password
         self.extraArguments = extraArguments
         self.directory = FileManager.default.temporaryDirectory
@@ -74,7 +74,7 @@ final class RedisTestServer: Sendable {
     }
 
     /// Whether the server process this object started is running.
-    var isRunning: Bool {
+    public var isRunning: Bool {
         pid.withLock { pid in
             if pid != 0 && Self.hasExited(pid) { pid = 0 }
             return pid != 0
@@ -83,7 +83,7 @@ final class RedisTestServer: Sendable {
 
     /// Starts the server again on the same port (after ``stop(signal:)``), with empty data,
     /// and waits until it answers. Does nothing when it is running.
-    func start() throws {
+    public func start() throws {
         guard !isRunning else { return }
         let child = try Self.launch(
             port: port, password: password, extraArguments: extraArguments,
@@ -93,7 +93,7 @@ final class RedisTestServer: Sendable {
 
     /// Sends `signal` to the server's pid (SIGTERM: a clean shutdown; SIGKILL: a crash) and
     /// waits for it to exit. Does nothing when it is not running.
-    func stop(signal: Int32 = SIGTERM) {
+    public func stop(signal: Int32 = SIGTERM) {
         pid.withLock { pid in
             guard pid != 0 else { return }
             Self.terminate(pid, signal: signal)
@@ -119,7 +119,7 @@ final class RedisTestServer: Sendable {
                 "--save", "", "--appendonly", "no",
                 "--dir", directory.path, "--logfile", log.path, "--daemonize", "no",
             ] + (password.map { ["--requirepass", $0] } ?? []) + extraArguments
-        let child = try spawn(try redisServerExecutable(), arguments: arguments)
+        let child = try ChildProcess.spawn(try redisServerExecutable(), arguments: arguments)
 
         // Ready when *our* server says so in its own log (a PING alone could be answered by
         // another server that took the port) and answers. Polls every 10 ms: redis-server
@@ -139,39 +139,6 @@ final class RedisTestServer: Sendable {
             }
             usleep(10_000)
         }
-        return child
-    }
-
-    /// Starts `executable` with every signal unblocked and at its default action, stdio on
-    /// /dev/null.
-    ///
-    /// Not `Foundation.Process`: on Linux its child inherits the signal mask of the
-    /// dispatch thread that spawns it, which blocks SIGTERM, so the server would ignore a
-    /// clean stop.
-    private static func spawn(_ executable: String, arguments: [String]) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var files = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&files)
-        defer { posix_spawn_file_actions_destroy(&files) }
-        posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&files, 1, 2)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &files, &attributes, argv, environ)
-        guard status == 0 else { throw ServerError("posix_spawn \(executable) failed: errno \(status)") }
         return child
     }
 
@@ -205,7 +172,7 @@ final class RedisTestServer: Sendable {
 
     /// A loopback port that was free a moment ago: the kernel picks one for a socket bound
     /// to port 0, and we close it again.
-    static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError("socket() failed: errno \(errno)") }
         defer { close(fd) }
@@ -226,7 +193,7 @@ final class RedisTestServer: Sendable {
 
     /// Whether something on `port` answers an inline `PING` like Redis: `+PONG`, or
     /// `-NOAUTH` when a password is required.
-    static func answersPing(port: Int) -> Bool {
+    public static func answersPing(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -1,0 +1,186 @@
+import DeeperData
+import DeeperKernels
+import DeeperRedis
+import Logging
+import Synchronization
+
+/// Keeps every symbol's recent history in memory by reading the print stream: first in pages
+/// from the start of the retention, then tailing it with `XREAD BLOCK`.
+///
+/// Only the tail's own thread reads the stream; jobs take copy-on-write snapshots of the
+/// history and wait (`waitUntilApplied`) for the entries that existed when they were taken.
+public final class PrintTail: Sendable {
+    /// Trading days of prints kept in memory (and in the stream): rwvap_5d at "now" needs 5,
+    /// one more covers a job whose as_of lies in the previous session.
+    public static let retentionTradingDays = 6
+    static let pageSize = 10_000
+
+    private struct State {
+        var history: LiveHistory
+        var lastID = RedisStreamID.zero
+        var newestPrintTime = Int64.min
+        var malformedEntries = 0
+        var lastEvictionCutoff = Int64.min
+    }
+
+    private let state: Mutex<State>
+    private let calendar: TradingCalendar
+    private let logger: Logger
+
+    public init(rules: Rules, calendar: TradingCalendar, logger: Logger) {
+        self.state = Mutex(State(history: LiveHistory(rules: rules)))
+        self.calendar = calendar
+        self.logger = logger
+    }
+
+    /// A consistent copy of the history (cheap: copy-on-write).
+    public func snapshot() -> LiveHistory { state.withLock { $0.history } }
+
+    /// The ID of the newest stream entry applied so far.
+    public var lastAppliedID: RedisStreamID { state.withLock { $0.lastID } }
+
+    /// Entries that could not be read as prints (skipped and counted, never fatal).
+    public var malformedEntries: Int { state.withLock { $0.malformedEntries } }
+
+    /// Reads the stream from the retention start to its current end, page by page.
+    ///
+    /// - Returns: the number of entries read.
+    @discardableResult
+    public func bootstrap(_ redis: RedisConnection, retentionStartMilliseconds: Int64) throws(RedisError) -> Int {
+        var start = "\(max(0, retentionStartMilliseconds))-0"
+        var total = 0
+        while true {
+            let page = try readPage(redis) { (body) throws(RedisError) in
+                try redis.xrange(RedisKeys.prints, from: start, count: Self.pageSize, body)
+            }
+            total += page.count
+            guard let last = page.lastID, page.count == Self.pageSize else { break }
+            start = "(" + last.description
+        }
+        return total
+    }
+
+    /// Waits up to `block` for new entries and applies them; returns how many arrived.
+    @discardableResult
+    public func tailOnce(_ redis: RedisConnection, block: Duration) throws(RedisError) -> Int {
+        let after = lastAppliedID
+        let page = try readPage(redis) { (body) throws(RedisError) in
+            try redis.xread(RedisKeys.prints, after: after, count: Self.pageSize, block: block, body)
+        }
+        return page.count
+    }
+
+    /// Blocks the calling thread until the entry `id` has been applied, or `timeout` passes.
+    ///
+    /// - Returns: whether it was applied in time.
+    public func waitUntilApplied(_ id: RedisStreamID, timeout: Duration) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while lastAppliedID < id {
+            if clock.now >= deadline { return false }
+            _sleep(microseconds: 200)
+        }
+        return true
+    }
+
+    /// Reads one page with `read`, parsing entries into a local buffer, then applies them
+    /// under the lock in one go (the lock is never held across network I/O).
+    private func readPage(
+        _ redis: RedisConnection,
+        _ read: ((RedisStreamEntry) -> Void) throws(RedisError) -> RedisStreamPage
+    ) throws(RedisError) -> RedisStreamPage {
+        var batch = _ParsedPrints()
+        let page = try read { entry in batch.add(entry) }
+        guard let lastID = page.lastID else { return page }
+        let cutoffBase = batch.newestTime
+        state.withLock { s in
+            batch.apply(to: &s.history)
+            s.malformedEntries += batch.malformed
+            s.lastID = lastID
+            s.newestPrintTime = max(s.newestPrintTime, cutoffBase)
+            // Evict relative to the newest print, not the wall clock, so a replayed day of
+            // history stays in memory as long as it is the newest the worker has seen.
+            if s.newestPrintTime > Int64.min {
+                let cutoff = calendar.windowStart(tradingDays: Self.retentionTradingDays, at: s.newestPrintTime)
+                if cutoff > s.lastEvictionCutoff {
+                    s.history.evict(before: cutoff)
+                    s.lastEvictionCutoff = cutoff
+                }
+            }
+        }
+        if batch.malformed > 0 {
+            logger.warning(
+                "Skipped malformed stream entries",
+                metadata: ["count": "\(batch.malformed)", "first": "\(batch.firstProblem ?? "")"])
+        }
+        return page
+    }
+}
+
+/// Prints parsed from one page of stream entries, waiting to be applied under the lock.
+struct _ParsedPrints {
+    var symbols: [UInt8] = []
+    var symbolEnds: [Int] = []
+    var venues: [UInt8] = []
+    var venueEnds: [Int] = []
+    var times: [Int64] = []
+    var prices: [Int64] = []
+    var sizes: [Int32] = []
+    var malformed = 0
+    var firstProblem: String?
+    var newestTime = Int64.min
+
+    /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (SYSTEM.md).
+    mutating func add(_ entry: RedisStreamEntry) {
+        guard let sym = entry.value(forField: "sym"), PrintFields.isValidSymbol(sym) else {
+            return reject(entry, "missing or invalid sym")
+        }
+        guard let ms = entry.integer(forField: "t"), ms >= 0, ms < Int64.max / Nanos.perMillisecond else {
+            return reject(entry, "missing or invalid t (epoch ms)")
+        }
+        guard let p = entry.value(forField: "p"), let price = PrintFields.priceTicks(p) else {
+            return reject(entry, "missing or invalid p")
+        }
+        guard let s = entry.value(forField: "s"), let size = PrintFields.size(s) else {
+            return reject(entry, "missing or invalid s")
+        }
+        symbols.append(contentsOf: sym)
+        symbolEnds.append(symbols.count)
+        if let v = entry.value(forField: "v") { venues.append(contentsOf: v) }
+        venueEnds.append(venues.count)
+        let t = ms * Nanos.perMillisecond
+        times.append(t)
+        prices.append(price)
+        sizes.append(size)
+        newestTime = max(newestTime, t)
+    }
+
+    mutating func reject(_ entry: RedisStreamEntry, _ why: String) {
+        malformed += 1
+        if firstProblem == nil { firstProblem = "entry \(entry.id): \(why)" }
+    }
+
+    func apply(to history: inout LiveHistory) {
+        var symbolStart = 0
+        var venueStart = 0
+        symbols.withUnsafeBytes { symbolBytes in
+            venues.withUnsafeBytes { venueBytes in
+                for i in 0..<times.count {
+                    let sym = UnsafeRawBufferPointer(rebasing: symbolBytes[symbolStart..<symbolEnds[i]])
+                    let ven = UnsafeRawBufferPointer(rebasing: venueBytes[venueStart..<venueEnds[i]])
+                    history.append(symbolUTF8: sym, time: times[i], price: prices[i], size: sizes[i], venueUTF8: ven)
+                    symbolStart = symbolEnds[i]
+                    venueStart = venueEnds[i]
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+func _sleep(microseconds: UInt32) { usleep(microseconds) }
+#elseif canImport(Darwin)
+import Darwin
+func _sleep(microseconds: UInt32) { usleep(microseconds) }
+#endif

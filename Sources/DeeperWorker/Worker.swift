@@ -1,0 +1,342 @@
+import DeeperData
+import DeeperKernels
+import DeeperRedis
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The worker of SYSTEM.md: tails the print stream into memory, takes jobs from the shared
+/// queue, computes them on every core and writes results back, losing no job it has taken.
+///
+/// Three threads, each with its own Redis connection (blocking hiredis calls never run on the
+/// cooperative pool): the tail, the job loop, and the heartbeat that also hands back the jobs
+/// of workers whose heartbeat expired. On graceful shutdown the job loop stops taking jobs,
+/// finishes the one in hand, and `run()` returns.
+public final class Worker: Service, Sendable {
+    public let configuration: WorkerConfiguration
+    let logger: Logger
+    let parameters: AnalysisParameters
+    let engine: BatchEngine
+    let tail: PrintTail
+    let stopping = Atomic<Bool>(false)
+    let outage: OutageLog
+    let completedJobs = Atomic<Int>(0)
+
+    public init(configuration: WorkerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.parameters = AnalysisParameters(rules: configuration.rules)
+        self.engine = BatchEngine(threads: configuration.threads)
+        self.tail = PrintTail(rules: configuration.rules, calendar: parameters.calendar, logger: logger)
+        self.outage = OutageLog(
+            logger: logger, target: "\(configuration.redis.host):\(configuration.redis.port)")
+    }
+
+    var name: String { configuration.name }
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    func makeConnection(commandTimeout: Duration?) -> ResilientRedis {
+        var redis = configuration.redis
+        redis.commandTimeout = commandTimeout
+        return ResilientRedis(redis, outage: outage, isStopping: { self.isStopping })
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await runThreads()
+        } onGracefulShutdown: {
+            self.logger.notice("Worker \(self.name) stopping: finishing the job in hand")
+            self.stopping.store(true, ordering: .relaxed)
+        }
+        logger.notice("Worker \(name) stopped after \(completedJobs.load(ordering: .relaxed)) job(s)")
+    }
+
+    private func runThreads() async throws {
+        let control = makeConnection(commandTimeout: .seconds(30))
+        guard try control.perform({ (c) throws(RedisError) in _ = try c.command(["PING"]) }) != nil else { return }
+        logger.notice(
+            "Worker \(name) connected to Redis \(configuration.redis.host):\(configuration.redis.port)")
+        let bootstrapStart = ContinuousClock.now
+        let start = Self.retentionStartMilliseconds(calendar: parameters.calendar)
+        let read = try control.perform { (c) throws(RedisError) in
+            try tail.bootstrap(c, retentionStartMilliseconds: start)
+        }
+        let history = tail.snapshot()
+        logger.info(
+            "Worker \(name) loaded \(read ?? 0) stream entries: \(history.count) prints of \(history.symbolCount) symbols in \(bootstrapStart.duration(to: .now))")
+        try recoverOwnJobs(control)
+        logger.notice("Worker \(name) started")
+        async let tailDone: Void = onThread("tail") { self.tailLoop() }
+        async let heartbeatDone: Void = onThread("heartbeat") { self.heartbeatLoop() }
+        await onThread("jobs") { self.jobLoop() }
+        stopping.store(true, ordering: .relaxed)
+        await tailDone
+        await heartbeatDone
+    }
+
+    /// Milliseconds of the oldest stream entry worth reading at start-up (arrival time).
+    static func retentionStartMilliseconds(calendar: TradingCalendar) -> Int64 {
+        let now = Int64(Date().timeIntervalSince1970 * 1000) * Nanos.perMillisecond
+        return calendar.windowStart(tradingDays: PrintTail.retentionTradingDays + 1, at: now) / Nanos.perMillisecond
+    }
+
+    // MARK: - Tail
+
+    private func tailLoop() {
+        let redis = makeConnection(commandTimeout: .seconds(10))
+        while !isStopping {
+            do {
+                _ = try redis.perform { (c) throws(RedisError) in try tail.tailOnce(c, block: .seconds(1)) }
+            } catch {
+                logger.error("Worker \(name) tail: \(error)")
+                _sleep(.seconds(1))
+            }
+        }
+    }
+
+    // MARK: - Heartbeat and hand-back
+
+    private func heartbeatLoop() {
+        let redis = makeConnection(commandTimeout: .seconds(10))
+        let ttl = max(1, Int(configuration.heartbeatInterval.components.seconds) * 3)
+        let started = Nanos.iso8601(Self.now())
+        while !isStopping {
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("worker", name)
+            w.field("pid", Int(getpid()))
+            w.field("started", started)
+            w.field("jobs_completed", completedJobs.load(ordering: .relaxed))
+            w.field("timestamp", Nanos.iso8601(Self.now()))
+            w.endObject()
+            do {
+                _ = try redis.perform { (c) throws(RedisError) in
+                    try c.command(["SET", RedisKeys.heartbeat(name), w.text, "EX", String(ttl)])
+                }
+                try redis.perform { (c) throws(RedisError) in try reapDeadWorkers(c) }
+            } catch {
+                logger.error("Worker \(name) heartbeat: \(error)")
+            }
+            var slept: Duration = .zero
+            while slept < configuration.heartbeatInterval && !isStopping {
+                _sleep(.milliseconds(100))
+                slept += .milliseconds(100)
+            }
+        }
+        _ = redis.attempt { (c) throws(RedisError) in try c.command(["DEL", RedisKeys.heartbeat(name)]) }
+    }
+
+    /// Hands back the jobs of every worker whose heartbeat has expired.
+    func reapDeadWorkers(_ c: RedisConnection) throws(RedisError) {
+        var cursor = "0"
+        repeat {
+            let reply = try c.command(["SCAN", cursor, "MATCH", RedisKeys.processingPrefix + "*", "COUNT", "1000"])
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { return }
+            cursor = next
+            for key in parts[1].array ?? [] {
+                guard let key = key.string else { continue }
+                let owner = String(key.dropFirst(RedisKeys.processingPrefix.count))
+                if owner == name { continue }
+                try handBack(c, owner: owner, force: false)
+            }
+        } while cursor != "0"
+    }
+
+    /// Jobs a previous run under this name held when it died go back to the queue at start.
+    private func recoverOwnJobs(_ redis: ResilientRedis) throws {
+        _ = try redis.perform { (c) throws(RedisError) in try handBack(c, owner: name, force: true) }
+    }
+
+    /// Atomically moves `owner`'s processing list back to the queue (unless its heartbeat is
+    /// alive and not `force`); a job handed back more than `maxHandbacks` times goes to the dead
+    /// list instead, and its status says failed.
+    func handBack(_ c: RedisConnection, owner: String, force: Bool) throws(RedisError) {
+        let reply = try c.command([
+            "EVAL", Self.handBackScript, "5", RedisKeys.processing(owner), RedisKeys.jobs, RedisKeys.handbacks,
+            RedisKeys.dead, RedisKeys.heartbeat(owner), String(configuration.maxHandbacks), name,
+            Nanos.iso8601(Self.now()), force ? "1" : "0",
+        ])
+        guard let lists = reply.array, lists.count == 2 else { return }
+        let requeued = lists[0].array ?? []
+        let dead = lists[1].array ?? []
+        guard !requeued.isEmpty || !dead.isEmpty else { return }
+        let whose = owner == name ? "a previous run of \(name)" : "worker \(owner) (heartbeat expired)"
+        logger.warning(
+            "Worker \(name) moved \(requeued.count) job(s) of \(whose) back to the queue; \(dead.count) to the dead list")
+        var batch = RedisCommandBatch()
+        for job in requeued {
+            guard let raw = job.bytes, let id = try? JobRequest.parse(raw).jobID else { continue }
+            appendStatus(&batch, id: id, .queued, message: "Handed back to the queue: \(whose) held it")
+        }
+        for job in dead {
+            guard let raw = job.bytes, let id = try? JobRequest.parse(raw).jobID else { continue }
+            let why = "handed back more than \(configuration.maxHandbacks) times after its workers died"
+            appendStatus(&batch, id: id, .failed, message: "Failed: \(why)", error: why)
+        }
+        if !batch.isEmpty { _ = try c.pipeline(batch) }
+    }
+
+    /// KEYS: processing list, queue, hand-back counts, dead list, owner's heartbeat.
+    /// ARGV: max hand-backs, this worker, timestamp, force. Returns {requeued, dead}.
+    static let handBackScript = """
+        if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[5]) == 1 then return {{}, {}} end
+        local requeued, dead = {}, {}
+        while true do
+          local job = redis.call('RPOP', KEYS[1])
+          if not job then break end
+          local n = redis.call('HINCRBY', KEYS[3], job, 1)
+          if n > tonumber(ARGV[1]) then
+            redis.call('HDEL', KEYS[3], job)
+            redis.call('LPUSH', KEYS[4], cjson.encode({job = job, reason = 'handed back more than ' .. ARGV[1] ..
+              ' times after its workers died', worker = ARGV[2], timestamp = ARGV[3]}))
+            table.insert(dead, job)
+          else
+            redis.call('RPUSH', KEYS[2], job)
+            table.insert(requeued, job)
+          end
+        end
+        return {requeued, dead}
+        """
+
+    // MARK: - Jobs
+
+    private func jobLoop() {
+        let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10))
+        let seconds = max(1, Int(configuration.pollTimeout.components.seconds))
+        while !isStopping {
+            do {
+                let taken = try redis.perform { (c) throws(RedisError) in
+                    try c.command([
+                        "BLMOVE", RedisKeys.jobs, RedisKeys.processing(name), "RIGHT", "LEFT", String(seconds),
+                    ])
+                }
+                guard let taken, let raw = taken.bytes else { continue }  // nil: timed out or stopping
+                try process(raw, redis)
+            } catch {
+                logger.error("Worker \(name) job loop: \(error)")
+                _sleep(.seconds(1))
+            }
+        }
+    }
+
+    /// Runs one job taken from the queue. Every write is retried through outages, so once a job
+    /// is in this worker's processing list it leaves only completed, failed or handed back.
+    func process(_ raw: [UInt8], _ redis: ResilientRedis) throws(RedisError) {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let job: JobRequest
+        do {
+            job = try JobRequest.parse(raw)
+        } catch {
+            logger.warning("Worker \(name): malformed job to the dead list: \(error.reason)")
+            var batch = RedisCommandBatch()
+            batch.append(bytes: [
+                Array("LPUSH".utf8), Array(RedisKeys.dead.utf8),
+                Array(JobMessages.dead(rawJob: raw, reason: error.reason, worker: name, jobID: error.jobID, at: Self.now()).utf8),
+            ])
+            if let id = error.jobID {
+                appendStatus(&batch, id: id, .failed, message: "Failed: malformed job: \(error.reason)", error: error.reason)
+            }
+            batch.append(bytes: [Array("LREM".utf8), Array(RedisKeys.processing(name).utf8), Array("1".utf8), raw])
+            _ = try redis.perform { (c) throws(RedisError) in try c.pipeline(batch) }
+            return
+        }
+
+        // Status, event, the stream's newest entry, and the symbols with their avg_adv: one round trip.
+        var batch = RedisCommandBatch()
+        appendStatus(&batch, id: job.jobID, .processing, message: "Processing on \(name)")
+        batch.append(["XREVRANGE", RedisKeys.prints, "+", "-", "COUNT", "1"])
+        if let symbols = job.symbols {
+            if !symbols.isEmpty { batch.append(["HMGET", RedisKeys.avgADV] + symbols) }
+        } else {
+            batch.append(["SMEMBERS", RedisKeys.symbols])
+            batch.append(["HGETALL", RedisKeys.avgADV])
+        }
+        guard let replies = try redis.perform({ (c) throws(RedisError) in try c.pipeline(batch) }) else { return }
+        let newest = replies[2].array?.first?.array?.first?.string.flatMap(RedisStreamID.init)
+        let symbols: [String]
+        var avgADV: [String: ExactDecimal] = [:]
+        if let named = job.symbols {
+            symbols = named
+            if let values = replies.count > 3 ? replies[3].array : nil {
+                for (s, v) in zip(named, values) { if let a = v.string.flatMap({ ExactDecimal($0) }) { avgADV[s] = a } }
+            }
+        } else {
+            symbols = (replies[3].array ?? []).compactMap(\.string).sorted()
+            let flat = replies[4].array ?? []
+            var i = 0
+            while i + 1 < flat.count {
+                if let s = flat[i].string, let a = flat[i + 1].string.flatMap({ ExactDecimal($0) }) { avgADV[s] = a }
+                i += 2
+            }
+        }
+        if let newest, !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
+            logger.warning("Worker \(name): job \(job.jobID) computed before the tail reached \(newest)")
+        }
+        if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
+
+        var outcome = RedisCommandBatch()
+        if started.duration(to: clock.now) > configuration.maxJobTime {
+            let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
+            appendStatus(&outcome, id: job.jobID, .failed, message: "Failed: \(why)", error: why)
+        } else {
+            let history = tail.snapshot()
+            let requests = symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: avgADV[$0]) }
+            let asOf = job.asOf.resolve(now: Self.now(), calendar: parameters.calendar)
+            let metrics = engine.run(history: history, requests: requests, asOf: asOf, parameters: parameters)
+            let elapsed = started.duration(to: clock.now)
+            if elapsed > configuration.maxJobTime {
+                let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
+                appendStatus(&outcome, id: job.jobID, .failed, message: "Failed: \(why)", error: why)
+            } else {
+                let result = ResultJSON.jobResult(
+                    jobID: job.jobID, symbols: symbols, metrics: metrics, processedCount: symbols.count,
+                    finishedAt: Self.now())
+                outcome.append(["SET", RedisKeys.result(job.jobID), result, "EX", String(RedisKeys.resultTTL)])
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                appendStatus(
+                    &outcome, id: job.jobID, .completed,
+                    message: "Completed in \(Report.fixed(seconds, 3)) s by \(name)")
+            }
+        }
+        outcome.append(bytes: [Array("HDEL".utf8), Array(RedisKeys.handbacks.utf8), raw])
+        outcome.append(bytes: [Array("LREM".utf8), Array(RedisKeys.processing(name).utf8), Array("1".utf8), raw])
+        _ = try redis.perform { (c) throws(RedisError) in try c.pipeline(outcome) }
+        completedJobs.add(1, ordering: .relaxed)
+    }
+
+    /// SET status (with its TTL) and PUBLISH the event, as two commands of `batch`.
+    func appendStatus(
+        _ batch: inout RedisCommandBatch, id: String, _ state: JobState, message: String, error: String? = nil
+    ) {
+        let time = Self.now()
+        let status = JobMessages.status(state, message: message, worker: name, error: error, at: time)
+        let event = JobMessages.status(state, message: message, worker: name, error: error, jobID: id, at: time)
+        batch.append(["SET", RedisKeys.status(id), status, "EX", String(RedisKeys.statusTTL)])
+        batch.append(["PUBLISH", RedisKeys.events, event])
+    }
+
+    /// The test-only slow-job hook: sleeps in small steps (so it notices nothing but time).
+    private func testDelay(until end: ContinuousClock.Instant) {
+        while ContinuousClock.now < end { _sleep(.milliseconds(20)) }
+    }
+
+    /// Wall-clock now, nanoseconds since the epoch (microsecond resolution).
+    public static func now() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1_000_000) * 1000
+    }
+}
+
+/// Runs `body` on a dedicated thread and resumes when it returns, so blocking calls stay off
+/// the cooperative pool.
+func onThread(_ name: String, _ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        let thread = Thread {
+            body()
+            done.resume()
+        }
+        thread.name = name
+        thread.start()
+    }
+}

@@ -1,0 +1,62 @@
+import DeeperKernels
+import DeeperRedis
+
+/// How a worker runs (SYSTEM.md "Configuration"); built from the environment, then flags.
+public struct WorkerConfiguration: Sendable {
+    public var redis: RedisConfiguration
+    /// `WORKER_NAME`, default `worker_<pid>`.
+    public var name: String
+    /// `POLL_TIMEOUT`: how long one BLMOVE waits for a job.
+    public var pollTimeout: Duration
+    /// `MAX_JOB_TIME`: a job running longer fails with that reason.
+    public var maxJobTime: Duration
+    /// `WORKER_THREADS`: compute threads (default every core).
+    public var threads: Int
+    public var rules: Rules
+    /// Heartbeat period; the key lives 3 periods, so a worker is presumed dead ~6–9 s after it stops.
+    public var heartbeatInterval: Duration = .seconds(2)
+    /// How many times a job may be handed back after its worker died before it goes to the dead list.
+    public var maxHandbacks = 3
+    /// Test-only: sleep this long inside every job (to kill or stop a worker mid-job).
+    public var testJobDelay: Duration = .zero
+
+    public init(
+        redis: RedisConfiguration, name: String, pollTimeout: Duration = .seconds(5),
+        maxJobTime: Duration = .seconds(300), threads: Int = BatchEngine.coreCount, rules: Rules = .default
+    ) {
+        self.redis = redis
+        self.name = name
+        self.pollTimeout = pollTimeout
+        self.maxJobTime = maxJobTime
+        self.threads = threads
+        self.rules = rules
+    }
+
+    /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS` (and the `REDIS_*`
+    /// variables); a malformed value is an error naming the variable.
+    public static func fromEnvironment(_ env: [String: String], pid: Int32) throws -> WorkerConfiguration {
+        var c = WorkerConfiguration(redis: try RedisConfiguration.fromEnvironment(env), name: "worker_\(pid)")
+        if let v = env["WORKER_NAME"], !v.isEmpty {
+            guard !v.contains(where: { $0.isWhitespace }) else {
+                throw RedisConfigurationError(variable: "WORKER_NAME", value: v, reason: "must not contain spaces")
+            }
+            c.name = v
+        }
+        if let v = env["POLL_TIMEOUT"], !v.isEmpty { c.pollTimeout = try seconds("POLL_TIMEOUT", v) }
+        if let v = env["MAX_JOB_TIME"], !v.isEmpty { c.maxJobTime = try seconds("MAX_JOB_TIME", v) }
+        if let v = env["WORKER_THREADS"], !v.isEmpty {
+            guard let n = Int(v), n >= 1 else {
+                throw RedisConfigurationError(variable: "WORKER_THREADS", value: v, reason: "must be a whole number ≥ 1")
+            }
+            c.threads = n
+        }
+        return c
+    }
+
+    static func seconds(_ variable: String, _ text: String) throws -> Duration {
+        guard let s = Double(text), s > 0, s < 1e6 else {
+            throw RedisConfigurationError(variable: variable, value: text, reason: "must be a positive number of seconds")
+        }
+        return .milliseconds(Int64(s * 1000))
+    }
+}

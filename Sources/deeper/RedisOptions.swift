@@ -1,0 +1,42 @@
+import ArgumentParser
+import DeeperRedis
+import Foundation
+
+/// `--redis-host` etc.: override `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_DB`.
+struct RedisOptions: ParsableArguments {
+    @Option(name: .customLong("redis-host"), help: "Redis host (default $REDIS_HOST, else 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .customLong("redis-port"), help: "Redis port (default $REDIS_PORT, else 6379).")
+    var port: Int?
+
+    @Option(name: .customLong("redis-password"), help: "Redis password (default $REDIS_PASSWORD).")
+    var password: String?
+
+    @Option(name: .customLong("redis-db"), help: "Redis database number (default $REDIS_DB, else 0).")
+    var database: Int?
+
+    func configuration() throws -> RedisConfiguration {
+        var c: RedisConfiguration
+        do {
+            c = try RedisConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let password { c.password = password }
+        if let database { c.database = database }
+        return c
+    }
+
+    func connect() throws -> RedisConnection {
+        let c = try configuration()
+        do {
+            return try RedisConnection(c)
+        } catch {
+            printError("deeper: cannot reach Redis at \(c.host):\(c.port): \(error)")
+            throw ExitStatus.unavailable
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import DeeperKernels
+import DeeperWorker
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Tail the print stream, take jobs from the Redis queue, compute them on every core.",
+        discussion: """
+            Run as many as you like, on as many hosts: they share one queue. A job
+            taken by a worker that dies is handed back by another once the dead
+            worker's heartbeat expires; SIGINT/SIGTERM finish the job in hand first.
+
+            Environment (flags override): REDIS_HOST, REDIS_PORT, REDIS_PASSWORD,
+            REDIS_DB, WORKER_NAME (worker_<pid>), POLL_TIMEOUT (5 s), MAX_JOB_TIME
+            (300 s), WORKER_THREADS (every core), DEEPER_RULES.
+
+            Example:
+              WORKER_NAME=worker1 deeper worker
+            """
+    )
+
+    @OptionGroup var redis: RedisOptions
+
+    @Option(help: "Worker name (default $WORKER_NAME, else worker_<pid>).")
+    var name: String?
+
+    @Option(name: .customLong("poll-timeout"), help: "Seconds one wait for a job lasts (default $POLL_TIMEOUT, else 5).")
+    var pollTimeout: Double?
+
+    @Option(name: .customLong("max-job-time"), help: "Seconds after which a job fails (default $MAX_JOB_TIME, else 300).")
+    var maxJobTime: Double?
+
+    @Option(help: "Compute threads (default $WORKER_THREADS, else every core).")
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("YAML rules file (default $DEEPER_RULES).", valueName: "FILE"))
+    var rules: String?
+
+    @Option(name: .customLong("test-job-delay-ms"), help: .hidden)
+    var testJobDelayMilliseconds: Int = 0
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var c: WorkerConfiguration
+        do {
+            c = try WorkerConfiguration.fromEnvironment(env, pid: getpid())
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        c.redis = try redis.configuration()
+        if let name { c.name = name }
+        if let pollTimeout { c.pollTimeout = .milliseconds(Int64(pollTimeout * 1000)) }
+        if let maxJobTime { c.maxJobTime = .milliseconds(Int64(maxJobTime * 1000)) }
+        if let threads { c.threads = threads }
+        c.rules = try loadRules(path: rules)
+        c.testJobDelay = .milliseconds(testJobDelayMilliseconds)
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "deeper.worker")
+        let worker = Worker(configuration: c, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
