@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DeeperWorker", targets: ["DeeperWorker"]),
         .executable(name: "deeper", targets: ["deeper"]),
         .executable(name: "deeper-bench", targets: ["DeeperBench"]),
+        .executable(name: "deeper-worker-bench", targets: ["WorkerBench"]),
     ],
     traits: [
         // Optional OpenBLAS backend for the segment reductions; off by default (see README, Performance).
@@ -72,6 +73,15 @@ let package = Package(
             name: "DeeperBench",
             dependencies: [
                 "DeeperKernels", "DeeperData", "CMallocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Measures a running worker through Redis (scripts/bench-worker).
+        .executableTarget(
+            name: "WorkerBench",
+            dependencies: [
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

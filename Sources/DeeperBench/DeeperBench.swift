@@ -59,7 +59,7 @@ struct DeeperBench: ParsableCommand {
     var minSpeedup: Double = 10
 
     enum Stage: String, ExpressibleByArgument, CaseIterable {
-        case reference, fast, probe, parse
+        case reference, fast, probe, parse, json
     }
 
     @Option(help: "Run only these stages (repeatable; default all). Handy under a profiler.")
@@ -169,6 +169,23 @@ struct DeeperBench: ParsableCommand {
         parse.parseMBPerSecond = Double(csv.count) / parseSeconds / 1e6
         parse.printsPerSecond = Double(parsedCount) / parseSeconds
         records.append(parse)
+        }
+
+        // The SPEC §10 result JSON of every symbol (what a worker writes per job).
+        if runs(.json) {
+            log("result JSON…")
+            let metrics = BatchEngine(threads: 1).run(store: store, requests: requests, asOf: .last, parameters: parameters)
+            let names = requests.indices.map { store.symbols[requests[$0].storeIndex ?? 0] }
+            var bytes = 0
+            let jsonSeconds = medianSeconds(repeats: `repeat`) {
+                bytes = ResultJSON.jobResult(
+                    jobID: "bench", symbols: names, metrics: metrics, processedCount: names.count, finishedAt: 0
+                ).utf8.count
+            }
+            var r = BenchRecord(dataset: name, path: "result-json", threads: 1, symbols: symbols, prints: printCount, seconds: jsonSeconds)
+            r.symbolsPerSecond = Double(symbols) / jsonSeconds
+            r.parseMBPerSecond = Double(bytes) / jsonSeconds / 1e6
+            records.append(r)
         }
 
         if baseline == .numpy {

@@ -1,82 +1,113 @@
 import DeeperKernels
 
-/// A minimal JSON text builder with a fixed key order (SPEC §10's shapes are a contract, and
+/// A minimal JSON builder with a fixed key order (SPEC §10's shapes are a contract, and
 /// scripts diff them), exact decimals for prices and shortest round-trip doubles otherwise.
+///
+/// It appends straight into a byte buffer: a worker writes a whole market's result per job,
+/// and building it through `String` pieces cost ten times the computation.
 public struct JSONWriter {
-    public private(set) var text: String = ""
+    /// The document so far, UTF-8.
+    public private(set) var bytes: [UInt8] = []
     private var needsComma: [Bool] = [false]
+    private var pendingKey = false
 
-    public init() {}
+    public init(capacity: Int = 1024) {
+        bytes.reserveCapacity(capacity)
+    }
 
-    public mutating func beginObject() { value("{"); needsComma.append(false) }
-    public mutating func endObject() { needsComma.removeLast(); text += "}" }
-    public mutating func beginArray() { value("["); needsComma.append(false) }
-    public mutating func endArray() { needsComma.removeLast(); text += "]" }
+    /// The document as a string.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    public mutating func key(_ k: String) {
+    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+
+    /// A literal key (ASCII, nothing to escape): copied as is.
+    public mutating func key(_ k: StaticString) {
         separate()
-        JSONWriter.appendString(k, to: &text)
-        text += ":"
+        bytes.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
         pendingKey = true
     }
 
-    private var pendingKey = false
+    /// A key from data (a symbol), escaped.
+    public mutating func key(_ k: String) {
+        separate()
+        appendEscaped(k)
+        bytes.append(UInt8(ascii: ":"))
+        pendingKey = true
+    }
 
     private mutating func separate() {
         if pendingKey {
             pendingKey = false
             return
         }
-        if needsComma[needsComma.count - 1] { text += "," }
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
         needsComma[needsComma.count - 1] = true
     }
 
-    private mutating func value(_ raw: String) {
-        separate()
-        text += raw
-    }
-
-    public mutating func null() { value("null") }
-    public mutating func string(_ s: String) {
-        separate()
-        JSONWriter.appendString(s, to: &text)
-    }
+    public mutating func null() { separate(); bytes.append(contentsOf: [110, 117, 108, 108]) }
+    public mutating func string(_ s: String) { separate(); appendEscaped(s) }
     public mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
-    public mutating func bool(_ b: Bool) { value(b ? "true" : "false") }
-    public mutating func int<T: BinaryInteger>(_ v: T) { value(String(v)) }
+    public mutating func bool(_ b: Bool) {
+        separate()
+        if b { bytes.append(contentsOf: [116, 114, 117, 101]) } else { bytes.append(contentsOf: [102, 97, 108, 115, 101]) }
+    }
+    public mutating func int<T: BinaryInteger>(_ v: T) { separate(); appendInteger(Int64(v)) }
     public mutating func int<T: BinaryInteger>(_ v: T?) { if let v { int(v) } else { null() } }
     public mutating func double(_ v: Double?) {
         guard let v, v.isFinite else { return null() }
-        value(v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) + ".0" : String(v))
+        separate()
+        if v == v.rounded() && abs(v) < 1e15 {
+            appendInteger(Int64(v))
+            bytes.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "0")])
+        } else {
+            var text = v.description  // shortest round-trip form; small, so no heap allocation
+            text.withUTF8 { bytes.append(contentsOf: $0) }
+        }
     }
     /// An exact price from ticks of $0.0001.
     public mutating func price(_ ticks: Int64?) {
-        if let ticks { value(PriceFormat.decimal(ticks)) } else { null() }
+        guard let ticks else { return null() }
+        separate()
+        PriceFormat.append(ticks, places: 4, to: &bytes)
     }
     /// Pre-rendered JSON.
-    public mutating func raw(_ json: String) { value(json) }
+    public mutating func raw(_ json: String) {
+        separate()
+        var json = json
+        json.withUTF8 { bytes.append(contentsOf: $0) }
+    }
 
-    public mutating func field(_ k: String, _ v: Double?) { key(k); double(v) }
-    public mutating func field(_ k: String, price v: Int64?) { key(k); price(v) }
-    public mutating func field<T: BinaryInteger>(_ k: String, _ v: T?) { key(k); int(v) }
-    public mutating func field(_ k: String, _ v: String?) { key(k); string(v) }
+    public mutating func field(_ k: StaticString, _ v: Double?) { key(k); double(v) }
+    public mutating func field(_ k: StaticString, price v: Int64?) { key(k); price(v) }
+    public mutating func field<T: BinaryInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
+    public mutating func field(_ k: StaticString, _ v: String?) { key(k); string(v) }
 
-    static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
+    private mutating func appendInteger(_ v: Int64) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        PriceFormat.appendDigits(v.magnitude, minimumWidth: 1, to: &bytes)
+    }
+
+    private mutating func appendEscaped(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 10: bytes.append(contentsOf: [92, 110])
+            case 13: bytes.append(contentsOf: [92, 114])
+            case 9: bytes.append(contentsOf: [92, 116])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)  // UTF-8 passes through unchanged
             }
         }
-        out += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 }
 
@@ -87,6 +118,40 @@ public enum PriceFormat {
 
     /// Weights in thousandths: `400` → `0.4`.
     public static func thousandths(_ v: Int64) -> String { fixed(v, places: 3) }
+
+    /// Appends `v` with `places` decimals (trailing zeros trimmed, at least one) to `out`.
+    public static func append(_ v: Int64, places: Int, to out: inout [UInt8]) {
+        var unit: UInt64 = 1
+        for _ in 0..<places { unit *= 10 }
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = v.magnitude
+        appendDigits(magnitude / unit, minimumWidth: 1, to: &out)
+        out.append(UInt8(ascii: "."))
+        var fraction = magnitude % unit
+        var width = places
+        while width > 1 && fraction % 10 == 0 {
+            fraction /= 10
+            width -= 1
+        }
+        appendDigits(fraction, minimumWidth: width, to: &out)
+    }
+
+    /// Appends the decimal digits of `v`, zero-padded to `minimumWidth`.
+    public static func appendDigits(_ v: UInt64, minimumWidth: Int, to out: inout [UInt8]) {
+        var digits: (UInt64, Int) = (v, 0)
+        var scratch = InlineArray<20, UInt8>(repeating: 0)
+        repeat {
+            scratch[digits.1] = UInt8(truncatingIfNeeded: digits.0 % 10) + 48
+            digits.0 /= 10
+            digits.1 += 1
+        } while digits.0 > 0
+        for _ in digits.1..<max(digits.1, minimumWidth) { out.append(48) }
+        var i = digits.1
+        while i > 0 {
+            i -= 1
+            out.append(scratch[i])
+        }
+    }
 
     static func fixed(_ v: Int64, places: Int) -> String {
         var unit: Int64 = 1

@@ -1,0 +1,121 @@
+import ArgumentParser
+import DeeperData
+import DeeperKernels
+import DeeperRedis
+import DeeperWorker
+import Foundation
+
+/// `deeper-worker-bench`: what one running `deeper worker` sustains, measured from outside
+/// through Redis exactly as clients see it. Start a worker against the same Redis first
+/// (`scripts/bench-worker` does all of it).
+@main
+struct WorkerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deeper-worker-bench",
+        abstract: "Measure a running worker: job latency, one-symbol job throughput, stream tail rate.",
+        discussion: """
+            Needs a Redis with one `deeper worker` attached (scripts/bench-worker starts both).
+            1. feeds the generated universe (482 symbols, 5 trading days) into the stream;
+            2. latency: --latency-jobs jobs of every symbol, one at a time, LPUSH → completed;
+            3. throughput: --jobs one-symbol jobs queued at once, until the last completes;
+            4. tail: --tail-prints more prints as fast as Redis takes them, then one job that
+               completes only after the worker has applied them all.
+            """
+    )
+
+    @Option(name: .customLong("redis-port")) var port: Int = 6379
+    @Option(name: .customLong("latency-jobs")) var latencyJobs: Int = 40
+    @Option var jobs: Int = 20_000
+    @Option(name: .customLong("tail-prints")) var tailPrints: Int = 1_500_000
+
+    func run() throws {
+        let redis = try RedisConnection(RedisConfiguration(port: port, commandTimeout: .seconds(60)))
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+        // 1. Feed the universe dataset.
+        let market = SyntheticMarket(.universe)
+        let raw = market.rawPrints()
+        let calendar = AnalysisParameters().calendar
+        let retention = Feed.retentionStartMilliseconds(calendar: calendar, now: Worker.now())
+        var fed = 0
+        let feedStart = clock.now
+        var i = 0
+        while i < raw.prints.count {
+            let end = min(raw.prints.count, i + Feed.batchSize)
+            fed += try Feed.append(
+                redis, prints: raw.prints[i..<end], symbols: raw.symbols, venues: raw.venues,
+                retentionStartMilliseconds: retention)
+            i = end
+        }
+        let feedSeconds = seconds(feedStart.duration(to: clock.now))
+        _ = try Feed.loadUniverse(
+            redis, market.universe.map { UniverseEntry(symbol: $0.name, avgADV: $0.avgADV, group: $0.group) })
+        print("feed: \(fed) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(fed) / feedSeconds)) prints/s")
+
+        // Warm-up job: also waits until the worker has the whole universe in memory.
+        _ = try runJob(redis, symbols: nil)
+
+        // 2. Latency of a whole-universe job.
+        var latencies: [Double] = []
+        for _ in 0..<latencyJobs { latencies.append(try runJob(redis, symbols: nil)) }
+        latencies.sort()
+        let p50 = latencies[latencies.count / 2] * 1000
+        let p90 = latencies[latencies.count * 9 / 10] * 1000
+        print("latency (\(raw.symbols.count)-symbol job, LPUSH → completed, \(latencyJobs) jobs): median \(fmt(p50)) ms, p90 \(fmt(p90)) ms, max \(fmt(latencies.last! * 1000)) ms")
+
+        // 3. Throughput of one-symbol jobs.
+        var batch = RedisCommandBatch()
+        var lastID = ""
+        let now = Worker.now()
+        for k in 0..<jobs {
+            let job = JobRequest(jobID: "bench-\(k)-\(now)", symbols: [raw.symbols[k % raw.symbols.count]], asOf: .last)
+            let status = JobMessages.status(.queued, message: "Job queued", worker: nil, at: now)
+            batch.append(["SET", RedisKeys.status(job.jobID), status, "EX", "3600"])
+            batch.append(["LPUSH", RedisKeys.jobs, job.queuedJSON()])
+            lastID = job.jobID
+        }
+        let throughputStart = clock.now
+        _ = try redis.pipeline(batch)
+        while !(try isCompleted(redis, lastID)) { usleep(500) }
+        let throughputSeconds = seconds(throughputStart.duration(to: clock.now))
+        print("throughput: \(jobs) one-symbol jobs in \(fmt(throughputSeconds)) s = \(Int(Double(jobs) / throughputSeconds)) jobs/s")
+
+        // 4. Tail: feed prints as fast as possible; a job queued after the last one completes only
+        // once the worker has applied them all.
+        let more = SyntheticMarket(.init(symbols: 2000, tradingDays: 5, printsPerSymbolDay: Double(tailPrints) / 10_000))
+        let extra = more.rawPrints()
+        let count = min(tailPrints, extra.prints.count)
+        let tailStart = clock.now
+        i = 0
+        while i < count {
+            let end = min(count, i + Feed.batchSize)
+            try Feed.append(
+                redis, prints: extra.prints[i..<end], symbols: extra.symbols, venues: extra.venues,
+                retentionStartMilliseconds: retention)
+            i = end
+        }
+        let fedSeconds = seconds(tailStart.duration(to: clock.now))
+        _ = try runJob(redis, symbols: [extra.symbols[0]], waitFrom: tailStart)
+        let appliedSeconds = seconds(tailStart.duration(to: clock.now))
+        print("tail: \(count) prints arrived at \(Int(Double(count) / fedSeconds)) prints/s; the worker had applied them all \(fmt(appliedSeconds)) s after the first arrived = \(Int(Double(count) / appliedSeconds)) prints/s")
+    }
+
+    /// Queues a job and waits for its completion; returns LPUSH → completed seconds.
+    func runJob(_ redis: RedisConnection, symbols: [String]?, waitFrom: ContinuousClock.Instant? = nil) throws -> Double {
+        let job = JobRequest(jobID: JobQueue.newJobID(), symbols: symbols, asOf: .last)
+        let start = ContinuousClock.now
+        try JobQueue.enqueue(redis, job, at: Worker.now())
+        while !(try isCompleted(redis, job.jobID)) { usleep(100) }
+        let d = start.duration(to: .now)
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    func isCompleted(_ redis: RedisConnection, _ id: String) throws -> Bool {
+        guard let s = try redis.command(["GET", RedisKeys.status(id)]).string else { return false }
+        if s.contains("\"failed\"") { throw ValidationError("job \(id) failed: \(s)") }
+        return s.contains("\"completed\"")
+    }
+
+    func fmt(_ v: Double) -> String { Report.fixed(v, 2) }
+}
