@@ -130,29 +130,50 @@ struct _ParsedPrints {
     var firstProblem: String?
     var newestTime = Int64.min
 
-    /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (SYSTEM.md).
+    /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (SYSTEM.md), in one
+    /// pass over its fields (other fields are ignored).
     mutating func add(_ entry: RedisStreamEntry) {
-        guard let sym = entry.value(forField: "sym"), PrintFields.isValidSymbol(sym) else {
-            return reject(entry, "missing or invalid sym")
+        var sym: UnsafeRawBufferPointer?
+        var t: UnsafeRawBufferPointer?
+        var p: UnsafeRawBufferPointer?
+        var s: UnsafeRawBufferPointer?
+        var v: UnsafeRawBufferPointer?
+        for i in 0..<entry.fieldCount {
+            let name = entry.field(at: i)
+            switch (name.count, name.first) {
+            case (3, UInt8(ascii: "s")) where name[1] == UInt8(ascii: "y") && name[2] == UInt8(ascii: "m"):
+                sym = entry.value(at: i)
+            case (1, UInt8(ascii: "t")): t = entry.value(at: i)
+            case (1, UInt8(ascii: "p")): p = entry.value(at: i)
+            case (1, UInt8(ascii: "s")): s = entry.value(at: i)
+            case (1, UInt8(ascii: "v")): v = entry.value(at: i)
+            default: break
+            }
         }
-        guard let ms = entry.integer(forField: "t"), ms >= 0, ms < Int64.max / Nanos.perMillisecond else {
-            return reject(entry, "missing or invalid t (epoch ms)")
-        }
-        guard let p = entry.value(forField: "p"), let price = PrintFields.priceTicks(p) else {
-            return reject(entry, "missing or invalid p")
-        }
-        guard let s = entry.value(forField: "s"), let size = PrintFields.size(s) else {
-            return reject(entry, "missing or invalid s")
-        }
+        guard let sym, PrintFields.isValidSymbol(sym) else { return reject(entry, "missing or invalid sym") }
+        guard let t, let ms = Self.milliseconds(t) else { return reject(entry, "missing or invalid t (epoch ms)") }
+        guard let p, let price = PrintFields.priceTicks(p) else { return reject(entry, "missing or invalid p") }
+        guard let s, let size = PrintFields.size(s) else { return reject(entry, "missing or invalid s") }
         symbols.append(contentsOf: sym)
         symbolEnds.append(symbols.count)
-        if let v = entry.value(forField: "v") { venues.append(contentsOf: v) }
+        if let v { venues.append(contentsOf: v) }
         venueEnds.append(venues.count)
-        let t = ms * Nanos.perMillisecond
-        times.append(t)
+        let time = ms * Nanos.perMillisecond
+        times.append(time)
         prices.append(price)
         sizes.append(size)
-        newestTime = max(newestTime, t)
+        newestTime = max(newestTime, time)
+    }
+
+    /// Non-negative epoch milliseconds that fit nanoseconds in an Int64.
+    static func milliseconds(_ b: UnsafeRawBufferPointer) -> Int64? {
+        guard !b.isEmpty, b.count <= 13 else { return nil }
+        var v: Int64 = 0
+        for c in b {
+            guard c >= 48 && c <= 57 else { return nil }
+            v = v * 10 + Int64(c - 48)
+        }
+        return v < Int64.max / Nanos.perMillisecond ? v : nil
     }
 
     mutating func reject(_ entry: RedisStreamEntry, _ why: String) {

@@ -201,18 +201,28 @@ public final class Worker: Service, Sendable {
 
     // MARK: - Jobs
 
+    /// Most jobs taken in one go: when the queue is deep, the round trips of a batch are shared
+    /// by all its jobs; when it is shallow, a batch is one job.
+    static let maxBatch = 32
+
     private func jobLoop() {
         let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10))
         let seconds = max(1, Int(configuration.pollTimeout.components.seconds))
+        let processing = RedisKeys.processing(name)
+        var more = RedisCommandBatch()
+        for _ in 1..<Self.maxBatch { more.append(["LMOVE", RedisKeys.jobs, processing, "RIGHT", "LEFT"]) }
         while !isStopping {
             do {
                 let taken = try redis.perform { (c) throws(RedisError) in
-                    try c.command([
-                        "BLMOVE", RedisKeys.jobs, RedisKeys.processing(name), "RIGHT", "LEFT", String(seconds),
-                    ])
+                    try c.command(["BLMOVE", RedisKeys.jobs, processing, "RIGHT", "LEFT", String(seconds)])
                 }
-                guard let taken, let raw = taken.bytes else { continue }  // nil: timed out or stopping
-                try process(raw, redis)
+                guard let taken, let first = taken.bytes else { continue }  // nil: timed out or stopping
+                var jobs = [first]
+                // More waiting? Take up to a batch without blocking (nil replies once it is empty).
+                if !isStopping, let extra = try redis.perform({ (c) throws(RedisError) in try c.pipeline(more) }) {
+                    jobs += extra.compactMap(\.bytes)
+                }
+                try process(jobs, redis)
             } catch {
                 logger.error("Worker \(name) job loop: \(error)")
                 _sleep(.seconds(1))
@@ -220,90 +230,113 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    /// Runs one job taken from the queue. Every write is retried through outages, so once a job
-    /// is in this worker's processing list it leaves only completed, failed or handed back.
-    func process(_ raw: [UInt8], _ redis: ResilientRedis) throws(RedisError) {
+    /// A job of a batch, once parsed.
+    private struct TakenJob {
+        var raw: [UInt8]
+        var request: JobRequest
+        var symbols: [String] = []
+        var avgADV: [String: ExactDecimal] = [:]
+    }
+
+    /// Runs jobs taken from the queue, sharing round trips. Every write is retried through
+    /// outages, so once a job is in this worker's processing list it leaves only completed,
+    /// failed or handed back.
+    func process(_ raws: [[UInt8]], _ redis: ResilientRedis) throws(RedisError) {
         let clock = ContinuousClock()
         let started = clock.now
-        let job: JobRequest
-        do {
-            job = try JobRequest.parse(raw)
-        } catch {
-            logger.warning("Worker \(name): malformed job to the dead list: \(error.reason)")
-            var batch = RedisCommandBatch()
-            batch.append(bytes: [
-                Array("LPUSH".utf8), Array(RedisKeys.dead.utf8),
-                Array(JobMessages.dead(rawJob: raw, reason: error.reason, worker: name, jobID: error.jobID, at: Self.now()).utf8),
-            ])
-            if let id = error.jobID {
-                appendStatus(&batch, id: id, .failed, message: "Failed: malformed job: \(error.reason)", error: error.reason)
+        let processing = Array(RedisKeys.processing(name).utf8)
+        var jobs: [TakenJob] = []
+        var start = RedisCommandBatch()
+        for raw in raws {
+            do {
+                jobs.append(TakenJob(raw: raw, request: try JobRequest.parse(raw)))
+            } catch {
+                logger.warning("Worker \(name): malformed job to the dead list: \(error.reason)")
+                let entry = JobMessages.dead(rawJob: raw, reason: error.reason, worker: name, jobID: error.jobID, at: Self.now())
+                start.append(bytes: [Array("LPUSH".utf8), Array(RedisKeys.dead.utf8), Array(entry.utf8)])
+                if let id = error.jobID {
+                    appendStatus(&start, id: id, .failed, message: "Failed: malformed job: \(error.reason)", error: error.reason)
+                }
+                start.append(bytes: [Array("LREM".utf8), processing, Array("1".utf8), raw])
             }
-            batch.append(bytes: [Array("LREM".utf8), Array(RedisKeys.processing(name).utf8), Array("1".utf8), raw])
-            _ = try redis.perform { (c) throws(RedisError) in try c.pipeline(batch) }
-            return
         }
-
-        // Status, event, the stream's newest entry, and the symbols with their avg_adv: one round trip.
-        var batch = RedisCommandBatch()
-        appendStatus(&batch, id: job.jobID, .processing, message: "Processing on \(name)")
-        batch.append(["XREVRANGE", RedisKeys.prints, "+", "-", "COUNT", "1"])
-        if let symbols = job.symbols {
-            if !symbols.isEmpty { batch.append(["HMGET", RedisKeys.avgADV] + symbols) }
-        } else {
-            batch.append(["SMEMBERS", RedisKeys.symbols])
-            batch.append(["HGETALL", RedisKeys.avgADV])
+        // Statuses, events, the stream's newest entry, and symbols with their avg_adv: one round trip.
+        let firstLookup = start.count + 2 * jobs.count
+        for job in jobs { appendStatus(&start, id: job.request.jobID, .processing, message: "Processing on \(name)") }
+        start.append(["XREVRANGE", RedisKeys.prints, "+", "-", "COUNT", "1"])
+        let everySymbol = jobs.contains { $0.request.symbols == nil }
+        if everySymbol {
+            start.append(["SMEMBERS", RedisKeys.symbols])
+            start.append(["HGETALL", RedisKeys.avgADV])
         }
-        guard let replies = try redis.perform({ (c) throws(RedisError) in try c.pipeline(batch) }) else { return }
-        let newest = replies[2].array?.first?.array?.first?.string.flatMap(RedisStreamID.init)
-        let symbols: [String]
-        var avgADV: [String: ExactDecimal] = [:]
-        if let named = job.symbols {
-            symbols = named
-            if let values = replies.count > 3 ? replies[3].array : nil {
-                for (s, v) in zip(named, values) { if let a = v.string.flatMap({ ExactDecimal($0) }) { avgADV[s] = a } }
-            }
-        } else {
-            symbols = (replies[3].array ?? []).compactMap(\.string).sorted()
-            let flat = replies[4].array ?? []
+        for job in jobs {
+            if let symbols = job.request.symbols, !symbols.isEmpty { start.append(["HMGET", RedisKeys.avgADV] + symbols) }
+        }
+        guard let replies = try redis.perform({ (c) throws(RedisError) in try c.pipeline(start) }) else { return }
+        guard !jobs.isEmpty else { return }
+        var next = firstLookup
+        let newest = replies[next].array?.first?.array?.first?.string.flatMap(RedisStreamID.init)
+        next += 1
+        var allSymbols: [String] = []
+        var allADV: [String: ExactDecimal] = [:]
+        if everySymbol {
+            allSymbols = (replies[next].array ?? []).compactMap(\.string).sorted()
+            let flat = replies[next + 1].array ?? []
             var i = 0
             while i + 1 < flat.count {
-                if let s = flat[i].string, let a = flat[i + 1].string.flatMap({ ExactDecimal($0) }) { avgADV[s] = a }
+                if let sym = flat[i].string, let a = flat[i + 1].string.flatMap({ ExactDecimal($0) }) { allADV[sym] = a }
                 i += 2
             }
+            next += 2
+        }
+        for k in jobs.indices {
+            guard let named = jobs[k].request.symbols else {
+                jobs[k].symbols = allSymbols
+                jobs[k].avgADV = allADV
+                continue
+            }
+            jobs[k].symbols = named
+            if named.isEmpty { continue }
+            for (sym, v) in zip(named, replies[next].array ?? []) {
+                if let a = v.string.flatMap({ ExactDecimal($0) }) { jobs[k].avgADV[sym] = a }
+            }
+            next += 1
         }
         if let newest, !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
-            logger.warning("Worker \(name): job \(job.jobID) computed before the tail reached \(newest)")
+            logger.warning("Worker \(name): jobs computed before the tail reached \(newest)")
         }
         if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
 
+        let history = tail.snapshot()
         var outcome = RedisCommandBatch()
-        if started.duration(to: clock.now) > configuration.maxJobTime {
-            let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
-            appendStatus(&outcome, id: job.jobID, .failed, message: "Failed: \(why)", error: why)
-        } else {
-            let history = tail.snapshot()
-            let requests = symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: avgADV[$0]) }
-            let asOf = job.asOf.resolve(now: Self.now(), calendar: parameters.calendar)
-            let metrics = engine.run(history: history, requests: requests, asOf: asOf, parameters: parameters)
-            let elapsed = started.duration(to: clock.now)
-            if elapsed > configuration.maxJobTime {
+        for job in jobs {
+            let id = job.request.jobID
+            let jobStart = clock.now
+            if started.duration(to: jobStart) > configuration.maxJobTime {
                 let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
-                appendStatus(&outcome, id: job.jobID, .failed, message: "Failed: \(why)", error: why)
+                appendStatus(&outcome, id: id, .failed, message: "Failed: \(why)", error: why)
             } else {
+                let requests = job.symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: job.avgADV[$0]) }
+                let asOf = job.request.asOf.resolve(now: Self.now(), calendar: parameters.calendar)
+                let metrics = engine.run(history: history, requests: requests, asOf: asOf, parameters: parameters)
                 let result = ResultJSON.jobResult(
-                    jobID: job.jobID, symbols: symbols, metrics: metrics, processedCount: symbols.count,
+                    jobID: id, symbols: job.symbols, metrics: metrics, processedCount: job.symbols.count,
                     finishedAt: Self.now())
-                outcome.append(["SET", RedisKeys.result(job.jobID), result, "EX", String(RedisKeys.resultTTL)])
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                appendStatus(
-                    &outcome, id: job.jobID, .completed,
-                    message: "Completed in \(Report.fixed(seconds, 3)) s by \(name)")
+                let elapsed = started.duration(to: clock.now)
+                if elapsed > configuration.maxJobTime {
+                    let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
+                    appendStatus(&outcome, id: id, .failed, message: "Failed: \(why)", error: why)
+                } else {
+                    outcome.append(["SET", RedisKeys.result(id), result, "EX", String(RedisKeys.resultTTL)])
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    appendStatus(&outcome, id: id, .completed, message: "Completed in \(Report.fixed(seconds, 3)) s by \(name)")
+                }
             }
+            outcome.append(bytes: [Array("HDEL".utf8), Array(RedisKeys.handbacks.utf8), job.raw])
+            outcome.append(bytes: [Array("LREM".utf8), processing, Array("1".utf8), job.raw])
         }
-        outcome.append(bytes: [Array("HDEL".utf8), Array(RedisKeys.handbacks.utf8), raw])
-        outcome.append(bytes: [Array("LREM".utf8), Array(RedisKeys.processing(name).utf8), Array("1".utf8), raw])
         _ = try redis.perform { (c) throws(RedisError) in try c.pipeline(outcome) }
-        completedJobs.add(1, ordering: .relaxed)
+        completedJobs.add(jobs.count, ordering: .relaxed)
     }
 
     /// SET status (with its TTL) and PUBLISH the event, as two commands of `batch`.

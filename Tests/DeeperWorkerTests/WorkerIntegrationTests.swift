@@ -113,6 +113,31 @@ import Glibc
         #expect(try h.listLength(RedisKeys.processing("sturdy")) == 0)
     }
 
+    /// Bad stream entries are skipped and logged; the good ones around them all arrive.
+    @Test func malformedStreamEntriesAreSkipped() throws {
+        let h = try WorkerHarness()
+        let t = "1741791540000"  // 2025-03-12T14:59:00Z
+        _ = try h.redis.pipeline([
+            ["XADD", RedisKeys.prints, "*", "sym", "GOOD", "t", t, "p", "25.01", "s", "100", "v", "NSDQ"],
+            ["XADD", RedisKeys.prints, "*", "sym", "GOOD", "t", t, "p", "25.015001", "s", "100", "v", ""],
+            ["XADD", RedisKeys.prints, "*", "sym", "bad sym", "t", t, "p", "25.00", "s", "100"],
+            ["XADD", RedisKeys.prints, "*", "sym", "GOOD", "t", "yesterday", "p", "25.00", "s", "100"],
+            ["XADD", RedisKeys.prints, "*", "sym", "GOOD", "t", t, "p", "25.00", "s", "0"],
+            ["XADD", RedisKeys.prints, "*", "sym", "GOOD", "t", t, "s", "100"],
+            ["XADD", RedisKeys.prints, "*", "sym", "GOOD", "t", t, "p", "25.03", "s", "200", "extra", "ignored"],
+        ])
+        let worker = try h.startWorker("picky")
+        defer { worker.signal(SIGKILL) }
+        let id = try h.submit(symbols: ["GOOD"])
+        #expect(h.waitFor(id, "completed"), "\(worker.log)")
+        let data = try #require(try h.result(id)["data"] as? [String: Any])
+        let good = try #require(data["GOOD"] as? [String: Any])
+        #expect(good["tick_count"] as? Int == 2)
+        #expect((good["last_price"] as? NSNumber)?.doubleValue == 25.03)
+        #expect(worker.log.contains("Skipped malformed stream entries"))
+        #expect(worker.log.contains("count=5"))
+    }
+
     @Test func workerReconnectsAfterRedisRestarts() throws {
         let h = try WorkerHarness()
         try h.loadSample()
