@@ -30,7 +30,12 @@ let package = Package(
     targets: [
         // MARK: - Kernels (pure Swift: no I/O, no Redis, no HTTP)
 
-        .target(name: "DeeperKernels"),
+        .target(
+            name: "DeeperKernels",
+            dependencies: [.target(name: "COpenBLAS", condition: .when(traits: ["BLAS"]))]
+        ),
+        // OpenBLAS for the optional `BLAS` trait (`swift build --traits BLAS`); see README, Performance.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // Counts heap allocations in deeper-bench (glibc malloc interposer; inert elsewhere).
         .target(name: "CMallocCounter"),

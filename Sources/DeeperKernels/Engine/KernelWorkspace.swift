@@ -5,6 +5,9 @@
 public final class KernelWorkspace {
     @usableFromInline var histogram = _GRPANHistogram()
     @usableFromInline var srpan = SRPANAccumulator()
+    #if BLAS
+    var blas = _BLASScratch()
+    #endif
     /// Widest price span (in ticks) handled by the dense histograms; wider symbols (a bad print
     /// at $0.01 beside $25 prints) take the reference path instead.
     public static let maxDenseSpan = 1 << 21
@@ -14,6 +17,9 @@ public final class KernelWorkspace {
     deinit {
         histogram.deallocate()
         srpan.deallocate()
+        #if BLAS
+        blas.deallocate()
+        #endif
     }
 
     /// Every metric of SPEC §5–§9 for one symbol; equal to `ReferenceKernels.analyzeSymbol`.
@@ -146,8 +152,13 @@ public final class KernelWorkspace {
             let c = cutOrder[k]
             let lower = cuts[c]
             if lower < upper {
-                running = running
-                    + SegmentSums.sumUnsafe(price: price, size: size, range: lower..<upper, effectiveSizeLimit: limit)
+                #if BLAS
+                let piece = SegmentSums.sumBLAS(
+                    price: price, size: size, range: lower..<upper, effectiveSizeLimit: limit, scratch: &blas)
+                #else
+                let piece = SegmentSums.sumUnsafe(price: price, size: size, range: lower..<upper, effectiveSizeLimit: limit)
+                #endif
+                running = running + piece
                 upper = lower
             }
             sums[c] = running

@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface (Debian: libopenblas-dev), for the optional `BLAS` trait.
+#include <cblas.h>
