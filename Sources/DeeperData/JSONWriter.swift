@@ -116,6 +116,9 @@ public enum PriceFormat {
     /// `249100` → `24.91`, `250000` → `25.0`, `-183` → `-0.0183`.
     public static func decimal(_ ticks: Int64) -> String { fixed(ticks, places: 4) }
 
+    /// For people: at least cents, `252000` → `25.20`, `249125` → `24.9125`.
+    public static func cents(_ ticks: Int64) -> String { fixed(ticks, places: 4, minimumPlaces: 2) }
+
     /// Weights in thousandths: `400` → `0.4`.
     public static func thousandths(_ v: Int64) -> String { fixed(v, places: 3) }
 
@@ -153,7 +156,7 @@ public enum PriceFormat {
         }
     }
 
-    static func fixed(_ v: Int64, places: Int) -> String {
+    static func fixed(_ v: Int64, places: Int, minimumPlaces: Int = 1) -> String {
         var unit: Int64 = 1
         for _ in 0..<places { unit *= 10 }
         let negative = v < 0
@@ -161,7 +164,7 @@ public enum PriceFormat {
         let whole = magnitude / UInt64(unit)
         var fraction = magnitude % UInt64(unit)
         var width = places
-        while width > 1 && fraction % 10 == 0 {
+        while width > minimumPlaces && fraction % 10 == 0 {
             fraction /= 10
             width -= 1
         }

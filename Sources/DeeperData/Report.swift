@@ -19,7 +19,7 @@ public enum Report {
     }
 
     static func cells(_ symbol: String, _ m: SymbolMetrics) -> [String] {
-        func price(_ t: Int64?) -> String { t.map(PriceFormat.decimal) ?? "-" }
+        func price(_ t: Int64?) -> String { t.map(PriceFormat.cents) ?? "-" }
         func signed(_ v: Double?, _ places: Int) -> String {
             guard let v else { return "-" }
             return (v >= 0 ? "+" : "") + fixed(v, places)
