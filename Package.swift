@@ -114,8 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeeperDataTests",
-            dependencies: ["DeeperKernels", "DeeperData"],
-            resources: []
+            dependencies: ["DeeperKernels", "DeeperData", "DeeperTestSupport"]
         ),
         .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis", "DeeperTestSupport"]),
         .testTarget(

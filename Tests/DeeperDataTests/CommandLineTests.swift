@@ -1,43 +1,13 @@
+import DeeperTestSupport
 import Foundation
 import Testing
 
 /// The `deeper` executable end to end: exit statuses, messages naming file/line/column, formats.
 /// It is found beside the test bundle (`swift build --build-tests` builds it there).
 @Suite struct CommandLineTests {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func deeper(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("deeper")
-        try #require(
-            FileManager.default.isExecutableFile(atPath: binary.path),
-            "build the executables first: swift build --build-tests (looked at \(binary.path))")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-            stderr: String(decoding: e, as: UTF8.self))
+    /// Runs `deeper` with `arguments`; paths under `fixtures/` are made absolute.
+    static func deeper(_ arguments: [String]) throws -> DeeperProcess.Finished {
+        try DeeperProcess.run(arguments.map { $0.hasPrefix("fixtures/") ? DeeperProcess.path($0) : $0 })
     }
 
     static func temporaryFile(_ name: String, _ text: String) throws -> String {
