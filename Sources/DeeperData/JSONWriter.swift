@@ -122,8 +122,8 @@ public enum PriceFormat {
     /// Weights in thousandths: `400` → `0.4`.
     public static func thousandths(_ v: Int64) -> String { fixed(v, places: 3) }
 
-    /// Appends `v` with `places` decimals (trailing zeros trimmed, at least one) to `out`.
-    public static func append(_ v: Int64, places: Int, to out: inout [UInt8]) {
+    /// Appends `v` with `places` decimals (trailing zeros trimmed down to `minimumPlaces`) to `out`.
+    public static func append(_ v: Int64, places: Int, minimumPlaces: Int = 1, to out: inout [UInt8]) {
         var unit: UInt64 = 1
         for _ in 0..<places { unit *= 10 }
         if v < 0 { out.append(UInt8(ascii: "-")) }
@@ -132,7 +132,7 @@ public enum PriceFormat {
         out.append(UInt8(ascii: "."))
         var fraction = magnitude % unit
         var width = places
-        while width > 1 && fraction % 10 == 0 {
+        while width > minimumPlaces && fraction % 10 == 0 {
             fraction /= 10
             width -= 1
         }
@@ -157,20 +157,9 @@ public enum PriceFormat {
     }
 
     static func fixed(_ v: Int64, places: Int, minimumPlaces: Int = 1) -> String {
-        var unit: Int64 = 1
-        for _ in 0..<places { unit *= 10 }
-        let negative = v < 0
-        let magnitude = v.magnitude
-        let whole = magnitude / UInt64(unit)
-        var fraction = magnitude % UInt64(unit)
-        var width = places
-        while width > minimumPlaces && fraction % 10 == 0 {
-            fraction /= 10
-            width -= 1
-        }
-        var digits = String(fraction)
-        while digits.count < width { digits = "0" + digits }
-        return (negative ? "-" : "") + String(whole) + "." + digits
+        var bytes: [UInt8] = []
+        append(v, places: places, minimumPlaces: minimumPlaces, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
