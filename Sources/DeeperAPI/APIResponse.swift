@@ -66,7 +66,8 @@ enum APIResponse {
 
     /// 413 when a body is over `limit` bytes; 400 for any other failure to read it.
     static func tooLarge(_ error: any Error, limit: Int) -> Response {
-        if let http = error as? HTTPError, http.status == .contentTooLarge {
+        let tooLarge = error is NIOTooManyBytesError || (error as? HTTPError)?.status == .contentTooLarge
+        if tooLarge {
             return failure(.contentTooLarge, "body: larger than \(limit) bytes (\(limit >> 20) MiB)")
         }
         return failure(.badRequest, "body: could not be read (\(error))")

@@ -31,7 +31,8 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = start.duration(to: .now)
         let (seconds, attoseconds) = elapsed.components
         let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        let route = context.endpointPath ?? "unmatched"
+        // The router names every path it cannot match "NotFound"; keep one label for both.
+        let route = context.endpointPath.map { $0 == "NotFound" ? "unmatched" : $0 } ?? "unmatched"
         metrics.recordRequest(method: request.method.rawValue, route: route, status: status, nanoseconds: nanoseconds)
         let milliseconds = Double(nanoseconds) / 1e6
         logger.info(

@@ -232,13 +232,16 @@ public struct DeeperAPIServer: Sendable {
         case .failure(let error): return APIResponse.failure(.badRequest, "body: \(error)")
         }
 
-        let outcome = try await pool.withConnection { (c) throws(RedisError) -> FeedOutcome in
-            Self.append(body, to: c)
+        let outcome: FeedOutcome
+        do {
+            outcome = try await pool.withConnection { (c) throws(RedisError) -> FeedOutcome in
+                Self.append(body, to: c)
+            }
+        } catch {
+            return APIResponse.unavailable(error, extra: ["accepted": "0"])
         }
         if let error = outcome.error {
-            var response = APIResponse.unavailable(error, extra: ["accepted": String(outcome.added)])
-            response.status = .serviceUnavailable
-            return response
+            return APIResponse.unavailable(error, extra: ["accepted": String(outcome.added)])
         }
         var w = JSONWriter()
         w.beginObject()

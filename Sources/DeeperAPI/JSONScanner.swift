@@ -260,6 +260,7 @@ struct JSONScanner {
             // Safe: every value here is a Unicode scalar (surrogates were paired or refused).
             out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
         default:
+            index -= 1  // Point at the escaped character.
             throw error("invalid escape \\\(Self.show(e))")
         }
     }
