@@ -32,11 +32,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("blocking-threads"), help: "Threads for Redis calls and body parsing.")
     var blockingThreads: Int = 4
 
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info (default: one access log line per request), notice, warning, error.")
+    var logLevel: String = "info"
+
     @OptionGroup var redis: RedisOptions
 
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
         if blockingThreads < 1 { throw ValidationError("--blocking-threads must be at least 1") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: \"\(logLevel)\" is not a log level") }
     }
 
     func run() async throws {
@@ -52,9 +58,10 @@ struct ServeCommand: AsyncParsableCommand {
             c.port = p
         }
 
+        let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
+            handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "deeper.api")
