@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "DeeperData", targets: ["DeeperData"]),
         .library(name: "DeeperRedis", targets: ["DeeperRedis"]),
         .library(name: "DeeperWorker", targets: ["DeeperWorker"]),
+        .library(name: "DeeperAPI", targets: ["DeeperAPI"]),
         .executable(name: "deeper", targets: ["deeper"]),
         .executable(name: "deeper-bench", targets: ["DeeperBench"]),
         .executable(name: "deeper-worker-bench", targets: ["WorkerBench"]),
@@ -26,6 +27,13 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The HTTP API only (DeeperAPI and the `deeper` executable): kernels, worker and bench
+        // build without them.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // MARK: - Kernels (pure Swift: no I/O, no Redis, no HTTP)
@@ -63,12 +71,30 @@ let package = Package(
             ]
         ),
 
+        // MARK: - HTTP API: a thin adapter over Redis that never computes (depends on the worker's
+        // key and message definitions, never the reverse)
+
+        .target(
+            name: "DeeperAPI",
+            dependencies: [
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: - Executables (thin)
 
         .executableTarget(
             name: "deeper",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker", "DeeperAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,6 +146,14 @@ let package = Package(
         .testTarget(
             name: "DeeperWorkerTests",
             dependencies: ["DeeperWorker", "DeeperRedis", "DeeperKernels", "DeeperData", "DeeperTestSupport"]
+        ),
+        .testTarget(
+            name: "DeeperAPITests",
+            dependencies: [
+                "DeeperAPI", "DeeperWorker", "DeeperRedis", "DeeperData", "DeeperKernels", "DeeperTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            ]
         ),
         // Shared by the test targets: a private redis-server, the `deeper` binary as a child
         // process, JSON comparison within SPEC's tolerance.

@@ -40,3 +40,51 @@ public enum PrintFields {
         (try? _CSVFieldParsers.validateSymbol(bytes.assumingMemoryBound(to: UInt8.self))) != nil
     }
 }
+
+/// A print field outside a CSV file that breaks SPEC §1; `reason` is worded as CSV line errors
+/// word it (`more than 4 decimal places`), without the offending text.
+public struct PrintFieldError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+
+    public var description: String { reason }
+}
+
+extension PrintFields {
+    // Throwing twins of the parsers above, for callers that report why a value was refused
+    // (the HTTP API's per-print rejections).
+
+    /// Checks a symbol (1–16 of `A–Z 0–9 space . - /`, the first a letter or digit).
+    public static func checkSymbol(_ text: String) throws(PrintFieldError) {
+        try _withBytes(text) { (b) throws(_CSVFieldProblem) in try _CSVFieldParsers.validateSymbol(b) }
+    }
+
+    /// An ISO-8601 instant or epoch milliseconds, as nanoseconds since the epoch.
+    public static func checkedTime(_ text: String) throws(PrintFieldError) -> Int64 {
+        try _withBytes(text) { (b) throws(_CSVFieldProblem) in try _CSVFieldParsers.parseTime(b) }
+    }
+
+    /// A price as exact ticks of $0.0001, from its decimal text (never through `Double`).
+    public static func checkedPriceTicks(_ text: String) throws(PrintFieldError) -> Int64 {
+        try _withBytes(text) { (b) throws(_CSVFieldProblem) in try _CSVFieldParsers.parsePriceTicks(b) }
+    }
+
+    /// A size, 1…2147483647.
+    public static func checkedSize(_ text: String) throws(PrintFieldError) -> Int32 {
+        try _withBytes(text) { (b) throws(_CSVFieldProblem) in try _CSVFieldParsers.parseSize(b) }
+    }
+
+    private static func _withBytes<T>(
+        _ text: String, _ parse: (UnsafeBufferPointer<UInt8>) throws(_CSVFieldProblem) -> T
+    ) throws(PrintFieldError) -> T {
+        var bytes = Array(text.utf8)
+        let result: Result<T, _CSVFieldProblem> = bytes.withUnsafeMutableBufferPointer { b in
+            Result { () throws(_CSVFieldProblem) in try parse(UnsafeBufferPointer(b)) }
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let problem): throw PrintFieldError(reason: problem.reason)
+        }
+    }
+}

@@ -273,6 +273,56 @@ public final class RedisConnection: Sendable {
         return page
     }
 
+    // MARK: - Pub/sub
+
+    /// `SUBSCRIBE channels…`, then visits each push reply (subscription confirmations first,
+    /// then every message published on the channels, in order) until `shouldStop` returns
+    /// true or the connection fails.
+    ///
+    /// Blocks the calling thread for as long as the subscription lasts: give it a thread of its
+    /// own. Between replies it waits in `poll(2)` for at most `pollInterval`, then asks
+    /// `shouldStop` again, so a stop request is noticed within about that long, however quiet
+    /// the channels are. On a stop it sends `UNSUBSCRIBE` and reads up to its confirmation
+    /// (dropping messages that arrive meanwhile), which leaves the connection usable for
+    /// ordinary commands again.
+    ///
+    /// The connection's lock is held throughout: other calls on this connection wait until the
+    /// subscription ends (Redis would refuse them in subscriber mode anyway).
+    ///
+    /// - Warning: `body` runs with the lock held and must not call this connection. Each
+    ///   message is valid only inside the call of `body` that receives it.
+    /// - Throws: ``RedisError/connection(_:)`` when the server goes away (the usual end of a
+    ///   subscription that was not stopped: reconnect with back-off and subscribe again);
+    ///   ``RedisError/server(_:)`` when the server refuses `SUBSCRIBE`.
+    public func subscribe(
+        _ channels: [String],
+        pollInterval: Duration = .milliseconds(200),
+        until shouldStop: () -> Bool,
+        _ body: (RedisPubSubMessage) -> Void
+    ) throws(RedisError) {
+        precondition(!channels.isEmpty, "subscribe to at least one channel")
+        precondition(pollInterval > .zero, "pollInterval must be positive")
+        let (seconds, attoseconds) = pollInterval.components
+        let pollMilliseconds = Int32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        try state.withLock { (state) throws(RedisError) in
+            let context = try state.usableContext()
+            do throws(RedisError) {
+                try state.send(RedisCommandBatch([["SUBSCRIBE"] + channels]), on: context)
+                // Region checking would merge the caller's (task-isolated) closures with the
+                // context, and so with the mutex's state. Safe: the loop uses the context on this
+                // thread only, under the lock, and neither closure can reach it.
+                let subscribed = _ContextTransfer(context: context)
+                try _readSubscription(subscribed, pollMilliseconds: pollMilliseconds, shouldStop: shouldStop, body)
+                // Leave subscriber mode, so the connection takes ordinary commands again.
+                try state.send(RedisCommandBatch([["UNSUBSCRIBE"]]), on: context)
+                try _readUntilUnsubscribed(context)
+            } catch {
+                state.failure = error
+                throw error
+            }
+        }
+    }
+
     // MARK: - Connecting
 
     /// Opens a context and runs the handshake; the handshake's reads are bounded by the
@@ -356,6 +406,18 @@ extension RedisConnection._State {
         }
     }
 
+    /// Appends the commands of `batch` to the context's output buffer and writes it all out,
+    /// without reading any reply (pub/sub replies are read as they come).
+    mutating func send(_ batch: RedisCommandBatch, on context: RedisConnection._Context) throws(RedisError) {
+        try append(batch, to: context)
+        try _withSIGPIPEBlocked { () throws(RedisError) in
+            var done: Int32 = 0
+            while done == 0 {
+                if redisBufferWrite(context, &done) != REDIS_OK { throw _contextError(context) }
+            }
+        }
+    }
+
     /// One command during the handshake, where an error reply is fatal too.
     mutating func handshake(_ arguments: [String], on context: RedisConnection._Context) throws(RedisError)
         -> RedisReply
@@ -411,6 +473,67 @@ extension RedisConnection._State {
             }
         }
         if status != REDIS_OK { throw _contextError(context) }
+    }
+}
+
+// MARK: - Reading a subscription
+
+/// The loop of ``RedisConnection/subscribe(_:pollInterval:until:_:)``, after `SUBSCRIBE` went out.
+///
+/// hiredis 0.14 has no read timeout that leaves a blocking context usable (an expired
+/// `SO_RCVTIMEO` marks it failed), so replies are read in three steps: take a reply that is
+/// already buffered (`redisGetReplyFromReader`), else `poll(2)` the socket for at most
+/// `pollMilliseconds`, else read what arrived into the buffer (`redisBufferRead`).
+private func _readSubscription(
+    _ transfer: _ContextTransfer,
+    pollMilliseconds: Int32,
+    shouldStop: () -> Bool,
+    _ body: (RedisPubSubMessage) -> Void
+) throws(RedisError) {
+    let context = transfer.context
+    while !shouldStop() {
+        var raw: UnsafeMutableRawPointer? = nil
+        if redisGetReplyFromReader(context, &raw) != REDIS_OK { throw _contextError(context) }
+        if let raw {
+            var owned = RedisConnection._OwnedReplies(capacity: 1)
+            owned.append(raw.assumingMemoryBound(to: redisReply.self))
+            let reply = owned.view(0)
+            if reply.kind == .error { throw .server(reply.text) }
+            if let message = RedisPubSubMessage(reply) { body(message) }
+            continue
+        }
+        var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, pollMilliseconds)
+        if ready < 0 {
+            if errno == EINTR { continue }
+            throw .connection("poll on the subscriber socket failed: errno \(errno)")
+        }
+        // Readable, or closed/errored (POLLHUP/POLLERR): the read reports which.
+        if ready > 0 && redisBufferRead(context) != REDIS_OK { throw _contextError(context) }
+    }
+}
+
+/// Hands the context to ``_readSubscription`` outside the region checker's view; see the
+/// call's comment for why that is safe.
+private struct _ContextTransfer: @unchecked Sendable {
+    let context: RedisConnection._Context
+}
+
+/// Reads replies after `UNSUBSCRIBE` until Redis confirms that no channel is left, dropping
+/// messages published meanwhile.
+private func _readUntilUnsubscribed(_ context: RedisConnection._Context) throws(RedisError) {
+    while true {
+        var raw: UnsafeMutableRawPointer? = nil
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw _contextError(context) }
+        var owned = RedisConnection._OwnedReplies(capacity: 1)
+        owned.append(raw.assumingMemoryBound(to: redisReply.self))
+        let reply = owned.view(0)
+        // `["unsubscribe", channel or nil, remaining]`, one per channel.
+        if reply.kind == .array, reply.count == 3, reply[0].kind == .bulk,
+            _bytesEqual(reply[0].bytes, _literal("unsubscribe")), reply[2].integer == 0
+        {
+            return
+        }
     }
 }
 

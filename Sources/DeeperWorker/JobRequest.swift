@@ -60,29 +60,39 @@ public struct JobRequest: Sendable, Equatable {
         guard id.utf8.count <= 200, !id.contains(where: { $0.isWhitespace || $0 == ":" }) else {
             throw Malformed(jobID: nil, reason: "job_id must be 1–200 characters without spaces or ':'")
         }
-        var symbols: [String]? = nil
-        switch job["symbols"] {
-        case nil, is NSNull: symbols = nil
-        case let list as [Any]:
-            guard list.count <= maxSymbols else {
-                throw Malformed(jobID: id, reason: "symbols: more than \(maxSymbols)")
-            }
-            var out: [String] = []
-            for item in list {
-                guard let s = item as? String, SymbolRules.isValid(s) else {
-                    throw Malformed(jobID: id, reason: "symbols: \(Self.describe(item)) is not a valid symbol")
-                }
-                if !out.contains(s) { out.append(s) }
-            }
-            symbols = out
-        default:
-            throw Malformed(jobID: id, reason: "symbols: expected null or a list of symbols")
-        }
+        let symbols = try parseSymbols(job["symbols"], jobID: id)
         let asOf = try parseAsOf(job["as_of"], jobID: id)
         return JobRequest(jobID: id, symbols: symbols, asOf: asOf, createdAt: job["created_at"] as? String)
     }
 
-    static func parseAsOf(_ value: Any?, jobID: String?) throws(Malformed) -> JobAsOf {
+    /// The `symbols` field as parsed by `JSONSerialization`: absent or null → nil (every
+    /// symbol); else a list of at most `maxSymbols` valid symbols (SPEC §1), duplicates dropped.
+    /// The reason of a `Malformed` starts with `symbols:`.
+    public static func parseSymbols(_ value: Any?, jobID: String?) throws(Malformed) -> [String]? {
+        switch value {
+        case nil, is NSNull: return nil
+        case let list as [Any]:
+            guard list.count <= maxSymbols else {
+                throw Malformed(jobID: jobID, reason: "symbols: more than \(maxSymbols)")
+            }
+            var out: [String] = []
+            var seen = Set<String>()
+            for item in list {
+                guard let s = item as? String, SymbolRules.isValid(s) else {
+                    throw Malformed(jobID: jobID, reason: "symbols: \(Self.describe(item)) is not a valid symbol")
+                }
+                if seen.insert(s).inserted { out.append(s) }
+            }
+            return out
+        default:
+            throw Malformed(jobID: jobID, reason: "symbols: expected null or a list of symbols")
+        }
+    }
+
+    /// The `as_of` field as parsed by `JSONSerialization`: absent or null → live; `"live"`,
+    /// `"last"`, an ISO-8601 instant or a non-negative integer of epoch milliseconds. The reason
+    /// of a `Malformed` starts with `as_of:`.
+    public static func parseAsOf(_ value: Any?, jobID: String?) throws(Malformed) -> JobAsOf {
         switch value {
         case nil, is NSNull: return .live
         case let s as String:

@@ -14,7 +14,7 @@ struct Deeper: AsyncParsableCommand {
             """,
         subcommands: [
             Analyze.self, Generate.self, RulesCommand.self, Replay.self, LoadUniverse.self, WorkerCommand.self,
-            Submit.self,
+            Submit.self, ServeCommand.self,
         ]
     )
 }

@@ -1,0 +1,468 @@
+import DeeperData
+import DeeperKernels
+import DeeperRedis
+import DeeperWorker
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP API of SYSTEM.md: a thin adapter over Redis that never computes.
+///
+/// Every Redis call, and the parsing of large bodies, runs on a small thread pool of its own
+/// (``APIConfiguration/blockingThreads``), so neither the event loops nor the cooperative pool
+/// ever wait on a socket to Redis. Job status events reach WebSocket clients from one subscriber
+/// connection on a thread of its own.
+///
+/// ```swift
+/// let server = DeeperAPIServer(configuration: APIConfiguration(port: 8000), logger: logger)
+/// try await server.makeApplication().runService()
+/// ```
+public struct DeeperAPIServer: Sendable {
+    public let configuration: APIConfiguration
+    let logger: Logger
+    let pool: BlockingRedisPool
+    let hub = JobEventHub()
+    let metrics = APIMetrics()
+    let subscriber: JobEventSubscriber
+    let workers = LiveWorkers()
+
+    public init(configuration: APIConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.pool = BlockingRedisPool(configuration: configuration.requestRedis, threads: configuration.blockingThreads)
+        self.subscriber = JobEventSubscriber(
+            configuration: configuration.requestRedis, hub: hub, metrics: metrics, logger: logger)
+    }
+
+    /// The application: the routes, the WebSocket upgrade, the event subscriber and the thread
+    /// pool's lifetime. Run it with `runService()` or in a `ServiceGroup`.
+    public func makeApplication() -> some ApplicationProtocol {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))
+        addRoutes(to: router)
+
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        webSocketRouter.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))
+        webSocketRouter.ws("/ws") { [hub] inbound, outbound, _ in
+            try await Self.streamEvents(from: hub, inbound: inbound, outbound: outbound)
+        }
+
+        let logger = self.logger
+        let host = configuration.host
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "deeper"),
+            // The pool first: the group stops services in reverse, so it stops last.
+            services: [BlockingPoolService(pool: pool), subscriber],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("Deeper API listening on http://\(host):\(port)")
+            },
+            logger: logger
+        )
+    }
+
+    // MARK: - Routes
+
+    func addRoutes(to router: Router<BasicWebSocketRequestContext>) {
+        router.get("/") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: IndexPage.html)))
+        }
+        router.post("/api/deeper-analysis/compute") { request, _ in try await compute(request) }
+        router.get("/api/deeper-analysis/status/{job_id}") { _, context in
+            try await status(context.parameters.get("job_id") ?? "")
+        }
+        router.get("/api/deeper-analysis/result/{job_id}") { _, context in
+            try await result(context.parameters.get("job_id") ?? "")
+        }
+        router.post("/api/prints") { request, _ in try await ingest(request) }
+        router.get("/health") { _, _ in try await health() }
+        router.get("/metrics") { _, _ in try await scrape() }
+        router.get("/ws") { _, _ in
+            APIResponse.failure(.init(code: 426, reasonPhrase: "Upgrade Required"), "GET /ws is a WebSocket: upgrade the connection")
+        }
+    }
+
+    // MARK: - Compute
+
+    func compute(_ request: Request) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxComputeBodyBytes)
+        } catch {
+            return APIResponse.tooLarge(error, limit: configuration.maxComputeBodyBytes)
+        }
+        let now = Worker.now()
+        let job: JobRequest
+        switch ComputeBody.parse(Array(buffer: body), jobID: JobQueue.newJobID(), now: now) {
+        case .success(let parsed): job = parsed
+        case .failure(let problem): return APIResponse.failure(.badRequest, problem.reason)
+        }
+        do {
+            try await pool.withConnection { (c) throws(RedisError) in _ = try JobQueue.enqueue(c, job, at: now) }
+        } catch {
+            return APIResponse.unavailable(error)
+        }
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("success")
+        w.bool(true)
+        w.field("job_id", job.jobID)
+        w.field("status", JobState.queued.rawValue)
+        w.field("message", "Job queued")
+        w.endObject()
+        return APIResponse.json(w.text)
+    }
+
+    // MARK: - Status and result
+
+    func status(_ jobID: String) async throws -> Response {
+        guard Self.isPossibleJobID(jobID) else { return APIResponse.notFound(jobID) }
+        let reply: RedisReply
+        do {
+            reply = try await pool.withConnection { (c) throws(RedisError) in try c.command(["GET", RedisKeys.status(jobID)]) }
+        } catch {
+            return APIResponse.unavailable(error)
+        }
+        guard case .bulk(let status) = reply else { return APIResponse.notFound(jobID) }
+        guard let merged = Self.prefixing(status, with: ["success": "true", "job_id": JSONText.string(jobID)]) else {
+            return APIResponse.failure(.internalServerError, "status of job \(jobID) is not a JSON object")
+        }
+        return APIResponse.json(bytes: merged)
+    }
+
+    func result(_ jobID: String) async throws -> Response {
+        guard Self.isPossibleJobID(jobID) else { return APIResponse.notFound(jobID) }
+        let replies: [RedisReply]
+        do {
+            // Both keys in one round trip: the status is needed whenever the result is not there.
+            replies = try await pool.withConnection { (c) throws(RedisError) in
+                try c.pipeline([["GET", RedisKeys.result(jobID)], ["GET", RedisKeys.status(jobID)]])
+            }
+        } catch {
+            return APIResponse.unavailable(error)
+        }
+        if case .bulk(let result) = replies[0] { return APIResponse.json(bytes: result) }
+        guard case .bulk(let statusBytes) = replies[1],
+            let status = try? JSONSerialization.jsonObject(with: Data(statusBytes)) as? [String: Any],
+            let state = status["status"] as? String
+        else {
+            return APIResponse.notFound(jobID)
+        }
+        if state == JobState.completed.rawValue {
+            return APIResponse.failure(.notFound, "Result of job \(jobID) has expired")
+        }
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("success")
+        w.bool(false)
+        w.field("job_id", jobID)
+        w.field("status", state)
+        w.field("message", status["message"] as? String)
+        if let error = status["error"] as? String { w.field("error", error) }
+        w.endObject()
+        return APIResponse.json(w.text)
+    }
+
+    /// Ids a job can have (as `JobRequest.parse` accepts them); anything else cannot exist.
+    static func isPossibleJobID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 200 && !id.contains(where: { $0.isWhitespace || $0 == ":" })
+    }
+
+    /// `{"a":…}` with `fields` inserted first, without parsing the object: the status route is
+    /// the hot path of polling clients, and the stored status is already JSON. `nil` when the
+    /// bytes do not start like an object.
+    static func prefixing(_ object: [UInt8], with fields: KeyValuePairs<String, String>) -> [UInt8]? {
+        var start = 0
+        while start < object.count, object[start] == 0x20 || object[start] == 0x0A || object[start] == 0x0D || object[start] == 0x09 {
+            start += 1
+        }
+        guard start < object.count, object[start] == UInt8(ascii: "{") else { return nil }
+        var rest = start + 1
+        while rest < object.count, object[rest] == 0x20 || object[rest] == 0x0A || object[rest] == 0x0D || object[rest] == 0x09 {
+            rest += 1
+        }
+        let isEmpty = rest < object.count && object[rest] == UInt8(ascii: "}")
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(object.count + 64)
+        for (k, (key, value)) in fields.enumerated() {
+            if k > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: JSONText.string(key).utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: value.utf8)
+        }
+        if !isEmpty { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: object[rest...])
+        return out
+    }
+
+    // MARK: - Prints
+
+    func ingest(_ request: Request) async throws -> Response {
+        let format: PrintsFormat
+        switch PrintsFormat(contentType: request.headers[.contentType]) {
+        case .some(let f): format = f
+        case .none:
+            return APIResponse.failure(
+                .unsupportedMediaType, "Content-Type: expected application/json (an array of prints) or text/csv")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: configuration.maxPrintsBodyBytes)
+        } catch {
+            return APIResponse.tooLarge(error, limit: configuration.maxPrintsBodyBytes)
+        }
+        let parsed: Result<PrintsBody, PrintsBody.BodyError> = try await pool.run {
+            buffer.withUnsafeReadableBytes { bytes in
+                Result { () throws(PrintsBody.BodyError) in try format.parse(bytes) }
+            }
+        }
+        let body: PrintsBody
+        switch parsed {
+        case .success(let b): body = b
+        case .failure(let error): return APIResponse.failure(.badRequest, "body: \(error)")
+        }
+
+        let outcome: FeedOutcome
+        do {
+            outcome = try await pool.withConnection { (c) throws(RedisError) -> FeedOutcome in
+                Self.append(body, to: c)
+            }
+        } catch {
+            return APIResponse.unavailable(error, extra: ["accepted": "0"])
+        }
+        if let error = outcome.error {
+            return APIResponse.unavailable(error, extra: ["accepted": String(outcome.added)])
+        }
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("success")
+        w.bool(true)
+        w.field("accepted", outcome.added)
+        w.key("rejected")
+        w.beginArray()
+        for r in body.rejected {
+            w.beginObject()
+            w.field("line", r.line)
+            w.field("reason", r.reason)
+            w.endObject()
+        }
+        w.endArray()
+        w.field("rejected_count", body.rejectedCount)
+        w.endObject()
+        return APIResponse.json(w.text)
+    }
+
+    /// How far an append got.
+    struct FeedOutcome: Sendable {
+        var added = 0
+        var error: RedisError?
+    }
+
+    /// Appends in `Feed.batchSize` pipelines; on a failure, says how many got in before it.
+    static func append(_ body: PrintsBody, to c: RedisConnection) -> FeedOutcome {
+        var outcome = FeedOutcome()
+        let retention = Feed.retentionStartMilliseconds(calendar: AnalysisParameters().calendar, now: Worker.now())
+        var start = 0
+        while start < body.prints.count {
+            let end = min(body.prints.count, start + Feed.batchSize)
+            do {
+                outcome.added += try Feed.append(
+                    c, prints: body.prints[start..<end], symbols: body.symbols.names, venues: body.venues.names,
+                    retentionStartMilliseconds: retention)
+            } catch {
+                outcome.error = error
+                return outcome
+            }
+            start = end
+        }
+        return outcome
+    }
+
+    // MARK: - Health and metrics
+
+    /// What `/health` and `/metrics` read from Redis.
+    struct Vitals: Sendable {
+        var queueLength: Int
+        var workers: [String]
+    }
+
+    func vitals() async throws -> Vitals {
+        try await pool.withConnection { [workers] (c) throws(RedisError) -> Vitals in
+            let replies = try c.pipeline([["PING"], ["LLEN", RedisKeys.jobs]])
+            if case .error(let e) = replies[0] { throw .server(e) }
+            return Vitals(queueLength: Int(replies[1].int ?? 0), workers: try workers.names(c))
+        }
+    }
+
+    func health() async throws -> Response {
+        let events = subscriber.isSubscribed ? "subscribed" : "reconnecting"
+        let clients = hub.listenerCount
+        do {
+            let v = try await vitals()
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("status", "ok")
+            w.field("redis", "reachable")
+            w.field("queue_length", v.queueLength)
+            w.field("live_workers", v.workers.count)
+            w.key("workers")
+            w.beginArray()
+            for name in v.workers { w.string(name) }
+            w.endArray()
+            w.field("events", events)
+            w.field("websocket_clients", clients)
+            w.endObject()
+            return APIResponse.json(w.text)
+        } catch {
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("status", "unavailable")
+            w.field("redis", "unreachable")
+            w.field("error", APIResponse.unavailableMessage(error))
+            w.field("events", events)
+            w.field("websocket_clients", clients)
+            w.endObject()
+            return APIResponse.json(w.text, status: .serviceUnavailable)
+        }
+    }
+
+    func scrape() async throws -> Response {
+        let v = try? await vitals()
+        metrics.recordScrape(
+            redisUp: v != nil, queueLength: v?.queueLength, workers: v?.workers.count,
+            webSocketClients: hub.listenerCount)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
+    }
+
+    // MARK: - WebSocket
+
+    /// Writes every job event to the socket as a text message until the client closes it or
+    /// the server stops (the hub ends the stream).
+    static func streamEvents(
+        from hub: JobEventHub, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+    ) async throws {
+        let (id, events) = hub.addListener()
+        defer { hub.removeListener(id) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Clients send nothing we need; reading notices their close.
+                for try await _ in inbound {}
+            }
+            group.addTask {
+                for await event in events { try await outbound.write(.text(event)) }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+// MARK: - Live workers
+
+/// Names of the workers whose heartbeat key is live, read with `SCAN` at most once a second:
+/// a scan walks the whole keyspace, and health checks may come many times a second.
+final class LiveWorkers: Sendable {
+    private let cache = Mutex<(at: ContinuousClock.Instant, names: [String])?>(nil)
+    static let maxAge: Duration = .seconds(1)
+
+    func names(_ c: RedisConnection) throws(RedisError) -> [String] {
+        if let cached = cache.withLock({ $0 }), cached.at.duration(to: .now) < Self.maxAge { return cached.names }
+        var names: [String] = []
+        var cursor = "0"
+        repeat {
+            let reply = try c.command(["SCAN", cursor, "MATCH", RedisKeys.heartbeatPrefix + "*", "COUNT", "1000"])
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else {
+                throw .protocol("SCAN reply is not [cursor, keys]")
+            }
+            cursor = next
+            for key in parts[1].array ?? [] {
+                if let key = key.string { names.append(String(key.dropFirst(RedisKeys.heartbeatPrefix.count))) }
+            }
+        } while cursor != "0"
+        names.sort()
+        cache.withLock { $0 = (.now, names) }
+        return names
+    }
+}
+
+// MARK: - Compute body
+
+/// `POST /compute`'s optional body: `{"symbols": [...] or null, "as_of": ...}`.
+enum ComputeBody {
+    struct Problem: Error {
+        var reason: String
+    }
+
+    /// The job the body asks for, or why it cannot be queued (the reason names the field).
+    static func parse(_ bytes: [UInt8], jobID: String, now: Int64) -> Result<JobRequest, Problem> {
+        let isBlank = bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        var fields: [String: Any] = [:]
+        if !isBlank {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
+                return .failure(Problem(reason: "body: not JSON"))
+            }
+            guard let dictionary = object as? [String: Any] else {
+                return .failure(Problem(reason: "body: expected a JSON object like {\"symbols\": [...], \"as_of\": \"last\"}"))
+            }
+            fields = dictionary
+        }
+        do {
+            let symbols = try JobRequest.parseSymbols(fields["symbols"], jobID: jobID)
+            if let symbols, symbols.isEmpty {
+                return .failure(Problem(reason: "symbols: empty list (send null, or leave it out, for every symbol)"))
+            }
+            let asOf = try JobRequest.parseAsOf(fields["as_of"], jobID: jobID)
+            return .success(JobRequest(jobID: jobID, symbols: symbols, asOf: asOf, createdAt: Nanos.iso8601(now)))
+        } catch {
+            return .failure(Problem(reason: error.reason))
+        }
+    }
+}
+
+// MARK: - Prints formats
+
+/// How a prints body is written, from its Content-Type.
+enum PrintsFormat: Sendable {
+    case json, csv, sniff
+
+    /// `application/json` (or `+json`), `text/csv` (or `application/csv`, `text/plain`), or no
+    /// Content-Type at all (then the first byte decides); `nil` for anything else.
+    init?(contentType: String?) {
+        guard let contentType else {
+            self = .sniff
+            return
+        }
+        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        switch type {
+        case "application/json", "text/json": self = .json
+        case _ where type.hasSuffix("+json"): self = .json
+        case "text/csv", "application/csv", "text/plain": self = .csv
+        case "", "application/octet-stream", "application/x-www-form-urlencoded": self = .sniff
+        default: return nil
+        }
+    }
+
+    func parse(_ bytes: UnsafeRawBufferPointer) throws(PrintsBody.BodyError) -> PrintsBody {
+        switch self {
+        case .json: return try PrintsBody.json(bytes)
+        case .csv: return try PrintsBody.csv(bytes)
+        case .sniff:
+            // curl -d sends form-urlencoded by default; the body itself tells JSON from CSV.
+            let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+            return first == UInt8(ascii: "[") ? try PrintsBody.json(bytes) : try PrintsBody.csv(bytes)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import DeeperAPI
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API and the Deeper Analysis page (a thin adapter over Redis).",
+        discussion: """
+            Routes: POST /api/deeper-analysis/compute, GET /api/deeper-analysis/status/ID,
+            GET /api/deeper-analysis/result/ID, POST /api/prints, GET /health,
+            GET /metrics, GET /ws (job events), GET / (the page). The server never
+            computes: run `deeper worker` beside it. SIGINT/SIGTERM answer the
+            requests in flight, then exit 0.
+
+            Environment (flags override): API_HOST (127.0.0.1), API_PORT (8000),
+            REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_DB.
+
+            Example:
+              deeper serve --port 8000
+            """
+    )
+
+    @Option(help: "Address to listen on (default $API_HOST, else 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (default $API_PORT, else 8000).")
+    var port: Int?
+
+    @Option(name: .customLong("blocking-threads"), help: "Threads for Redis calls and body parsing.")
+    var blockingThreads: Int = 4
+
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info (default: one access log line per request), notice, warning, error.")
+    var logLevel: String = "info"
+
+    @OptionGroup var redis: RedisOptions
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be in 0...65535") }
+        if blockingThreads < 1 { throw ValidationError("--blocking-threads must be at least 1") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: \"\(logLevel)\" is not a log level") }
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var c = APIConfiguration(redis: try redis.configuration(), blockingThreads: blockingThreads)
+        c.host = host ?? env["API_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        if let port {
+            c.port = port
+        } else if let text = env["API_PORT"] {
+            guard let p = Int(text), (0...65535).contains(p) else {
+                throw ValidationError("API_PORT=\"\(text)\" is not a port in 0...65535")
+            }
+            c.port = p
+        }
+
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "deeper.api")
+        let app = DeeperAPIServer(configuration: c, logger: logger).makeApplication()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
