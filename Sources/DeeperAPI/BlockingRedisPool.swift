@@ -1,5 +1,9 @@
 import DeeperRedis
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import ServiceLifecycle
 import Synchronization
 
@@ -35,6 +39,7 @@ final class BlockingRedisPool: Sendable {
         _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> T
     ) async throws -> T {
         try await threads.runIfActive { () throws(RedisError) -> T in
+            Self.blockSIGPIPE()
             if let reused = self.idle.withLock({ $0.popLast() }) {
                 do throws(RedisError) {
                     return try self.call(reused, body)
@@ -44,6 +49,21 @@ final class BlockingRedisPool: Sendable {
             }
             return try self.call(try RedisConnection(self.configuration), body)
         }
+    }
+
+    /// Blocks SIGPIPE on the calling pool thread, for good.
+    ///
+    /// hiredis writes with `write(2)`, and a write to a socket Redis reset raises SIGPIPE, which
+    /// would end the process. `RedisConnection` guards each exchange by blocking it and cleaning
+    /// up after (four syscalls); with the signal already blocked on the thread it only checks
+    /// (one). The pool's threads run nothing else, so a SIGPIPE left pending on one is harmless.
+    private static func blockSIGPIPE() {
+        #if canImport(Glibc)
+            var sigpipe = sigset_t()
+            sigemptyset(&sigpipe)
+            sigaddset(&sigpipe, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &sigpipe, nil)
+        #endif
     }
 
     /// Calls `body` and puts the connection back unless the call broke it.

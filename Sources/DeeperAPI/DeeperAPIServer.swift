@@ -40,7 +40,8 @@ public struct DeeperAPIServer: Sendable {
     }
 
     /// The application: the routes, the WebSocket upgrade, the event subscriber and the thread
-    /// pool's lifetime. Run it with `runService()` or in a `ServiceGroup`.
+    /// pool's lifetime. Run it with `runService()` or in a `ServiceGroup`, once: stopping it
+    /// stops this server's pool and subscriber for good.
     public func makeApplication() -> some ApplicationProtocol {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))

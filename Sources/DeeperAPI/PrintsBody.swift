@@ -90,9 +90,9 @@ struct PrintsBody: Sendable {
         }
         do { try PrintFields.checkSymbol(symbol) } catch { throw fail("symbol: \(error.reason) (\(Self.quoted(symbol)))") }
 
-        let time = try field(item, "time", position: position, allowString: true, PrintFields.checkedTime)
-        let price = try field(item, "price", position: position, allowString: true, PrintFields.checkedPriceTicks)
-        let size = try field(item, "size", position: position, allowString: true, PrintFields.checkedSize)
+        let time = try field(item, "time", position: position, PrintFields.checkedTime)
+        let price = try field(item, "price", position: position, PrintFields.checkedPriceTicks)
+        let size = try field(item, "size", position: position, PrintFields.checkedSize)
 
         var venueID: UInt16 = 0
         switch item["venue"] {
@@ -112,16 +112,16 @@ struct PrintsBody: Sendable {
         prints.append(RawPrint(symbol: symbolID, time: time, price: price, size: size, venue: venueID))
     }
 
-    /// Member `name`, a number or (when allowed) a string, through `parse`.
+    /// Member `name`, a number or a string (its text either way), through `parse`.
     private func field<T>(
-        _ item: JSONValue, _ name: String, position: Int, allowString: Bool,
+        _ item: JSONValue, _ name: String, position: Int,
         _ parse: (String) throws(PrintFieldError) -> T
     ) throws(Rejection) -> T {
         let text: String
         switch item[name] {
         case nil: throw Rejection(line: position, reason: "\(name): missing")
         case .number(let t)?: text = t
-        case .string(let t)? where allowString: text = t
+        case .string(let t)?: text = t
         case let other?: throw Rejection(line: position, reason: "\(name): expected a number or a string, got \(other.typeName)")
         }
         do {
