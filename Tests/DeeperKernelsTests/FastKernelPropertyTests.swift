@@ -204,3 +204,24 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// The SIMD band count against its plain twin: every length 0…40 (both sides of the 8-lane
+/// width), unaligned starts, bands of 0 and beyond the data, centers at the edges.
+@Suite struct BandCountTests {
+    @Test func simdBandCountEqualsReference() {
+        var rng = SplitMix64(seed: 7)
+        let prices = (0..<64).map { _ in Int64(rng.next() % 2000) + 249_000 }
+        for lower in 0..<5 {
+            for count in 0...40 where lower + count <= prices.count {
+                for band: Int64 in [0, 1, 100, 400, 5000] {
+                    let center = prices[(lower + count / 2) % prices.count]
+                    let expected = _GRPANHistogram.bandCountReference(prices[lower..<lower + count], center: center, band: band)
+                    let actual = prices.withUnsafeBufferPointer {
+                        _GRPANHistogram.bandCountUnsafe(price: $0.baseAddress!, range: lower..<lower + count, center: center, band: band)
+                    }
+                    #expect(actual == expected, "lower \(lower) count \(count) band \(band)")
+                }
+            }
+        }
+    }
+}
