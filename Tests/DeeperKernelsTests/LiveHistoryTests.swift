@@ -321,3 +321,19 @@ import Testing
         }
     }
 }
+
+/// A feed inventing venue names beyond the 16-bit id space degrades to the unknown venue
+/// instead of stopping the worker.
+@Suite struct LiveHistoryVenueOverflowTests {
+    @Test func venuesBeyondSixteenBitsCountAsUnknown() {
+        var history = LiveHistory(rules: .default)
+        for i in 0..<Int(UInt16.max) { _ = history.internVenue("V\(i)") }
+        #expect(history.venueOverflowCount == 0)
+        #expect(history.internVenue("ONE MORE") == 0)
+        #expect(history.venueOverflowCount == 1)
+        #expect(history.internVenue("V17") != 0)  // known names keep their ids
+        history.append(symbol: "AAA", time: 1, price: 250_000, size: 100, venue: "ANOTHER NEW ONE")
+        #expect(history.count == 1)
+        #expect(history.venueOverflowCount == 2)
+    }
+}

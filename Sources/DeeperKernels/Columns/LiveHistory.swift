@@ -85,13 +85,20 @@ public struct LiveHistory: Sendable {
     /// - Precondition: at most 65,536 distinct venues (the column holds `UInt16`).
     public mutating func internVenue(_ venue: String) -> UInt16 {
         let upper = venue.uppercased()
-        let id = venueTable.intern(upper)
-        if id == venueClasses.count {
-            precondition(id <= Int(UInt16.max), "more than 65536 venues")
-            venueClasses.append(rules.venueClass(of: upper))
+        if let known = venueTable.id(of: upper) { return UInt16(known) }
+        // Venue ids are 16 bits. A feed inventing more than 65,536 venue names must not stop the
+        // worker: the excess count as the unknown venue (id 0) and are counted.
+        guard venueTable.count <= Int(UInt16.max) else {
+            venueOverflowCount += 1
+            return 0
         }
+        let id = venueTable.intern(upper)
+        venueClasses.append(rules.venueClass(of: upper))
         return UInt16(id)
     }
+
+    /// Prints whose venue name arrived after 65,536 distinct names were known (stored as unknown).
+    public private(set) var venueOverflowCount = 0
 
     /// The id of the symbol spelled by `utf8`, making it known if it is new.
     ///
