@@ -102,7 +102,7 @@ public struct DeeperAPIServer: Sendable {
         } catch {
             return APIResponse.tooLarge(error, limit: configuration.maxComputeBodyBytes)
         }
-        let now = Worker.now()
+        let now = WallClock.now()
         let job: JobRequest
         switch ComputeBody.parse(Array(buffer: body), jobID: JobQueue.newJobID(), now: now) {
         case .success(let parsed): job = parsed
@@ -272,7 +272,7 @@ public struct DeeperAPIServer: Sendable {
     /// Appends in `Feed.batchSize` pipelines; on a failure, says how many got in before it.
     static func append(_ body: PrintsBody, to c: RedisConnection) -> FeedOutcome {
         var outcome = FeedOutcome()
-        let retention = Feed.retentionStartMilliseconds(calendar: AnalysisParameters().calendar, now: Worker.now())
+        let retention = Feed.retentionStartMilliseconds(calendar: AnalysisParameters().calendar, now: WallClock.now())
         var start = 0
         while start < body.prints.count {
             let end = min(body.prints.count, start + Feed.batchSize)

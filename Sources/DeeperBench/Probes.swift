@@ -1,5 +1,7 @@
+import DeeperData
 import DeeperKernels
 import Dispatch
+import Synchronization
 
 /// The physical limit for one read of the data: a single pass that touches every column the
 /// kernels read (time, price, size, weight; 24 bytes a print) and does nothing else.
@@ -32,7 +34,7 @@ enum BandwidthProbe {
     /// One pass over all columns split across `threads` threads.
     static func run(_ c: PrintColumns, threads: Int) -> Int64 {
         let n = c.count
-        let sink = SendableBox<[Int64]>(Array(repeating: 0, count: threads))
+        let sink = Mutex<Int64>(0)
         c.time.withUnsafeBufferPointer { t in
             c.price.withUnsafeBufferPointer { p in
                 c.size.withUnsafeBufferPointer { s in
@@ -44,13 +46,13 @@ enum BandwidthProbe {
                             let v = passUnsafe(
                                 time: cols.time.baseAddress!, price: cols.price.baseAddress!,
                                 size: cols.size.baseAddress!, weight: cols.weight.baseAddress!, range: lo..<hi)
-                            sink.set(k, v)
+                            sink.withLock { $0 &+= v }
                         }
                     }
                 }
             }
         }
-        return sink.value.reduce(0, &+)
+        return sink.withLock { $0 }
     }
 }
 
@@ -62,24 +64,6 @@ struct UnsafeColumns: @unchecked Sendable {
     let weight: UnsafeBufferPointer<Int32>
 }
 
-/// Per-thread results of a probe, each slot written by one thread.
-final class SendableBox<T>: @unchecked Sendable {
-    private let lock = NSLockLike()
-    private(set) var value: T
-    init(_ v: T) { value = v }
-    func set<E>(_ i: Int, _ e: E) where T == [E] {
-        lock.withLock { value[i] = e }
-    }
-}
-
-import Synchronization
-
-/// A tiny mutex wrapper (cold path only).
-final class NSLockLike: Sendable {
-    private let m = Mutex<Void>(())
-    func withLock<R>(_ body: () -> R) -> R { m.withLock { _ in body() } }
-}
-
 /// Wall-clock seconds of `body`, the median of `repeats` runs.
 func medianSeconds(repeats: Int, _ body: () -> Void) -> Double {
     let clock = ContinuousClock()
@@ -88,7 +72,7 @@ func medianSeconds(repeats: Int, _ body: () -> Void) -> Double {
         let start = clock.now
         body()
         let d = clock.now - start
-        samples.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        samples.append(d.seconds)
     }
     samples.sort()
     return samples[samples.count / 2]

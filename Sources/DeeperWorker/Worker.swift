@@ -58,7 +58,7 @@ public final class Worker: Service, Sendable {
         logger.notice(
             "Worker \(name) connected to Redis \(configuration.redis.host):\(configuration.redis.port)")
         let bootstrapStart = ContinuousClock.now
-        let start = Self.retentionStartMilliseconds(calendar: parameters.calendar)
+        let start = Feed.retentionStartMilliseconds(calendar: parameters.calendar, now: WallClock.now())
         let read = try control.perform { (c) throws(RedisError) in
             try tail.bootstrap(c, retentionStartMilliseconds: start)
         }
@@ -73,12 +73,6 @@ public final class Worker: Service, Sendable {
         stopping.store(true, ordering: .relaxed)
         await tailDone
         await heartbeatDone
-    }
-
-    /// Milliseconds of the oldest stream entry worth reading at start-up (arrival time).
-    static func retentionStartMilliseconds(calendar: TradingCalendar) -> Int64 {
-        let now = Int64(Date().timeIntervalSince1970 * 1000) * Nanos.perMillisecond
-        return calendar.windowStart(tradingDays: PrintTail.retentionTradingDays + 1, at: now) / Nanos.perMillisecond
     }
 
     // MARK: - Tail
@@ -100,7 +94,7 @@ public final class Worker: Service, Sendable {
     private func heartbeatLoop() {
         let redis = makeConnection(commandTimeout: .seconds(10))
         let ttl = max(1, Int(configuration.heartbeatInterval.components.seconds) * 3)
-        let started = Nanos.iso8601(Self.now())
+        let started = Nanos.iso8601(WallClock.now())
         while !isStopping {
             var w = JSONWriter()
             w.beginObject()
@@ -108,7 +102,7 @@ public final class Worker: Service, Sendable {
             w.field("pid", Int(getpid()))
             w.field("started", started)
             w.field("jobs_completed", completedJobs.load(ordering: .relaxed))
-            w.field("timestamp", Nanos.iso8601(Self.now()))
+            w.field("timestamp", Nanos.iso8601(WallClock.now()))
             w.endObject()
             do {
                 _ = try redis.perform { (c) throws(RedisError) in
@@ -155,7 +149,7 @@ public final class Worker: Service, Sendable {
         let reply = try c.command([
             "EVAL", Self.handBackScript, "5", RedisKeys.processing(owner), RedisKeys.jobs, RedisKeys.handbacks,
             RedisKeys.dead, RedisKeys.heartbeat(owner), String(configuration.maxHandbacks), name,
-            Nanos.iso8601(Self.now()), force ? "1" : "0",
+            Nanos.iso8601(WallClock.now()), force ? "1" : "0",
         ])
         guard let lists = reply.array, lists.count == 2 else { return }
         let requeued = lists[0].array ?? []
@@ -252,7 +246,7 @@ public final class Worker: Service, Sendable {
                 jobs.append(TakenJob(raw: raw, request: try JobRequest.parse(raw)))
             } catch {
                 logger.warning("Worker \(name): malformed job to the dead list: \(error.reason)")
-                let entry = JobMessages.dead(rawJob: raw, reason: error.reason, worker: name, jobID: error.jobID, at: Self.now())
+                let entry = JobMessages.dead(rawJob: raw, reason: error.reason, worker: name, jobID: error.jobID, at: WallClock.now())
                 start.append(bytes: [Array("LPUSH".utf8), Array(RedisKeys.dead.utf8), Array(entry.utf8)])
                 if let id = error.jobID {
                     appendStatus(&start, id: id, .failed, message: "Failed: malformed job: \(error.reason)", error: error.reason)
@@ -317,19 +311,19 @@ public final class Worker: Service, Sendable {
                 appendStatus(&outcome, id: id, .failed, message: "Failed: \(why)", error: why)
             } else {
                 let requests = job.symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: job.avgADV[$0]) }
-                let asOf = job.request.asOf.resolve(now: Self.now(), calendar: parameters.calendar)
+                let asOf = job.request.asOf.resolve(now: WallClock.now(), calendar: parameters.calendar)
                 let metrics = engine.run(history: history, requests: requests, asOf: asOf, parameters: parameters)
                 let result = ResultJSON.jobResult(
                     jobID: id, symbols: job.symbols, metrics: metrics, processedCount: job.symbols.count,
-                    finishedAt: Self.now())
+                    finishedAt: WallClock.now())
                 let elapsed = started.duration(to: clock.now)
                 if elapsed > configuration.maxJobTime {
                     let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
                     appendStatus(&outcome, id: id, .failed, message: "Failed: \(why)", error: why)
                 } else {
                     outcome.append(["SET", RedisKeys.result(id), result, "EX", String(RedisKeys.resultTTL)])
-                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                    appendStatus(&outcome, id: id, .completed, message: "Completed in \(Report.fixed(seconds, 3)) s by \(name)")
+                    appendStatus(
+                        &outcome, id: id, .completed, message: "Completed in \(Report.fixed(elapsed.seconds, 3)) s by \(name)")
                 }
             }
             outcome.append(bytes: [Array("HDEL".utf8), Array(RedisKeys.handbacks.utf8), job.raw])
@@ -343,7 +337,7 @@ public final class Worker: Service, Sendable {
     func appendStatus(
         _ batch: inout RedisCommandBatch, id: String, _ state: JobState, message: String, error: String? = nil
     ) {
-        let time = Self.now()
+        let time = WallClock.now()
         let status = JobMessages.status(state, message: message, worker: name, error: error, at: time)
         let event = JobMessages.status(state, message: message, worker: name, error: error, jobID: id, at: time)
         batch.append(["SET", RedisKeys.status(id), status, "EX", String(RedisKeys.statusTTL)])
@@ -355,10 +349,6 @@ public final class Worker: Service, Sendable {
         while ContinuousClock.now < end { _sleep(.milliseconds(20)) }
     }
 
-    /// Wall-clock now, nanoseconds since the epoch (microsecond resolution).
-    public static func now() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1_000_000) * 1000
-    }
 }
 
 /// Runs `body` on a dedicated thread and resumes when it returns, so blocking calls stay off

@@ -31,13 +31,12 @@ struct WorkerBench: ParsableCommand {
     func run() throws {
         let redis = try RedisConnection(RedisConfiguration(port: port, commandTimeout: .seconds(60)))
         let clock = ContinuousClock()
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
         // 1. Feed the universe dataset.
         let market = SyntheticMarket(.universe)
         let raw = market.rawPrints()
         let calendar = AnalysisParameters().calendar
-        let retention = Feed.retentionStartMilliseconds(calendar: calendar, now: Worker.now())
+        let retention = Feed.retentionStartMilliseconds(calendar: calendar, now: WallClock.now())
         var fed = 0
         let feedStart = clock.now
         var i = 0
@@ -48,7 +47,7 @@ struct WorkerBench: ParsableCommand {
                 retentionStartMilliseconds: retention)
             i = end
         }
-        let feedSeconds = seconds(feedStart.duration(to: clock.now))
+        let feedSeconds = feedStart.duration(to: clock.now).seconds
         _ = try Feed.loadUniverse(
             redis, market.universe.map { UniverseEntry(symbol: $0.name, avgADV: $0.avgADV, group: $0.group) })
         print("feed: \(fed) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(fed) / feedSeconds)) prints/s")
@@ -67,7 +66,7 @@ struct WorkerBench: ParsableCommand {
         // 3. Throughput of one-symbol jobs.
         var batch = RedisCommandBatch()
         var lastID = ""
-        let now = Worker.now()
+        let now = WallClock.now()
         for k in 0..<jobs {
             let job = JobRequest(jobID: "bench-\(k)-\(now)", symbols: [raw.symbols[k % raw.symbols.count]], asOf: .last)
             let status = JobMessages.status(.queued, message: "Job queued", worker: nil, at: now)
@@ -78,7 +77,7 @@ struct WorkerBench: ParsableCommand {
         let throughputStart = clock.now
         _ = try redis.pipeline(batch)
         while !(try isCompleted(redis, lastID)) { usleep(500) }
-        let throughputSeconds = seconds(throughputStart.duration(to: clock.now))
+        let throughputSeconds = throughputStart.duration(to: clock.now).seconds
         print("throughput: \(jobs) one-symbol jobs in \(fmt(throughputSeconds)) s = \(Int(Double(jobs) / throughputSeconds)) jobs/s")
 
         // 4. Tail: feed prints as fast as possible; a job queued after the last one completes only
@@ -95,9 +94,9 @@ struct WorkerBench: ParsableCommand {
                 retentionStartMilliseconds: retention)
             i = end
         }
-        let fedSeconds = seconds(tailStart.duration(to: clock.now))
+        let fedSeconds = tailStart.duration(to: clock.now).seconds
         _ = try runJob(redis, symbols: [extra.symbols[0]], waitFrom: tailStart)
-        let appliedSeconds = seconds(tailStart.duration(to: clock.now))
+        let appliedSeconds = tailStart.duration(to: clock.now).seconds
         print("tail: \(count) prints arrived at \(Int(Double(count) / fedSeconds)) prints/s; the worker had applied them all \(fmt(appliedSeconds)) s after the first arrived = \(Int(Double(count) / appliedSeconds)) prints/s")
     }
 
@@ -105,10 +104,9 @@ struct WorkerBench: ParsableCommand {
     func runJob(_ redis: RedisConnection, symbols: [String]?, waitFrom: ContinuousClock.Instant? = nil) throws -> Double {
         let job = JobRequest(jobID: JobQueue.newJobID(), symbols: symbols, asOf: .last)
         let start = ContinuousClock.now
-        try JobQueue.enqueue(redis, job, at: Worker.now())
+        try JobQueue.enqueue(redis, job, at: WallClock.now())
         while !(try isCompleted(redis, job.jobID)) { usleep(100) }
-        let d = start.duration(to: .now)
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return start.duration(to: .now).seconds
     }
 
     func isCompleted(_ redis: RedisConnection, _ id: String) throws -> Bool {

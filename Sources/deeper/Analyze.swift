@@ -124,7 +124,7 @@ struct Analyze: ParsableCommand {
         case .table: text = Report.table(symbols: names, metrics: metrics, top: top)
         case .csv: text = Report.csv(symbols: names, metrics: metrics, top: top)
         case .json:
-            let now = Int64(Date().timeIntervalSince1970 * 1000) * Nanos.perMillisecond
+            let now = WallClock.now()
             text = ResultJSON.jobResult(
                 jobID: "local", symbols: names, metrics: metrics, processedCount: names.count, finishedAt: now) + "\n"
         }
@@ -136,8 +136,7 @@ struct Analyze: ParsableCommand {
         } else {
             print(text, terminator: "")
         }
-        let seconds = Double((clock.now - started).components.attoseconds) / 1e18
-            + Double((clock.now - started).components.seconds)
+        let seconds = started.duration(to: clock.now).seconds
         let printCount = input.store.printCount
         printError(
             "deeper: \(total) symbols, \(printCount) eligible prints (\(input.store.ineligibleCount) below min_lot), "

@@ -64,7 +64,7 @@ struct Replay: ParsableCommand {
                 // Send everything due by now; sleep until the next print is due.
                 let origin = ordered[0].time
                 let elapsed = started.duration(to: clock.now)
-                let due = origin + Int64(Double(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000) * speed)
+                let due = origin + Int64(elapsed.seconds * 1e9 * speed)
                 end = index
                 while end < ordered.count && end - index < Feed.batchSize && ordered[end].time <= due { end += 1 }
                 if end == index {
@@ -73,7 +73,7 @@ struct Replay: ParsableCommand {
                     continue
                 }
             }
-            let now = Int64(Date().timeIntervalSince1970 * 1000) * Nanos.perMillisecond
+            let now = WallClock.now()
             do {
                 sent += try Feed.append(
                     connection, prints: ordered[index..<end], symbols: parsed.symbols.names,
@@ -88,8 +88,7 @@ struct Replay: ParsableCommand {
             progress.show("replayed \(sent)/\(ordered.count) prints")
         }
         progress.clear()
-        let d = started.duration(to: clock.now)
-        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        let seconds = started.duration(to: clock.now).seconds
         printError(
             "deeper: replayed \(sent) prints of \(parsed.symbols.count) symbols in \(Report.fixed(seconds, 2)) s"
                 + " (\(Int(Double(sent) / max(seconds, 1e-9))) prints/s); \(parsed.errorCount) malformed line(s) skipped")
@@ -180,7 +179,7 @@ struct Submit: ParsableCommand {
                 jobAsOf = .instant(t)
             }
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000) * Nanos.perMillisecond
+        let now = WallClock.now()
         let job = JobRequest(jobID: JobQueue.newJobID(), symbols: symbolList, asOf: jobAsOf, createdAt: Nanos.iso8601(now))
         let connection = try redis.connect()
         do {

@@ -1,3 +1,4 @@
+import DeeperData
 import DeeperRedis
 import DeeperTestSupport
 import DeeperWorker
@@ -44,7 +45,7 @@ struct EventTests {
                 let response = try await client.execute(uri: "/api/deeper-analysis/compute", method: .post)
                 let id = try #require(response.object["job_id"] as? String)
                 let completed = JobMessages.status(
-                    .completed, message: "Completed 0 symbols", worker: "w1", jobID: id, at: Worker.now())
+                    .completed, message: "Completed 0 symbols", worker: "w1", jobID: id, at: WallClock.now())
                 _ = try h.redis.command(["PUBLISH", RedisKeys.events, completed])
                 try await group.waitForAll()
 

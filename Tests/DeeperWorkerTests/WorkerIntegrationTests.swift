@@ -150,7 +150,7 @@ import Glibc
         try h.server.start()
         let redis = try RedisConnection(RedisConfiguration(port: h.server.port))
         let second = JobQueue.newJobID()
-        try JobQueue.enqueue(redis, JobRequest(jobID: second, symbols: ["OFN"], asOf: .last), at: Worker.now())
+        try JobQueue.enqueue(redis, JobRequest(jobID: second, symbols: ["OFN"], asOf: .last), at: WallClock.now())
         #expect(
             waitUntil(timeout: .seconds(30)) {
                 (try? redis.command(["GET", RedisKeys.status(second)]).string)?.contains("completed") == true

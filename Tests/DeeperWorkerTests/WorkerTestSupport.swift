@@ -1,3 +1,4 @@
+import DeeperData
 import DeeperKernels
 import DeeperRedis
 import DeeperTestSupport
@@ -37,7 +38,7 @@ final class WorkerHarness: Sendable {
     /// Queues a job as the API does; returns its id.
     @discardableResult
     func submit(symbols: [String]? = nil, asOf: JobAsOf = .last, id: String = JobQueue.newJobID()) throws -> String {
-        try JobQueue.enqueue(redis, JobRequest(jobID: id, symbols: symbols, asOf: asOf), at: Worker.now())
+        try JobQueue.enqueue(redis, JobRequest(jobID: id, symbols: symbols, asOf: asOf), at: WallClock.now())
         return id
     }
 
