@@ -302,13 +302,12 @@ public final class Worker: Service, Sendable {
         if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
 
         let history = tail.snapshot()
+        let overTime = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
         var outcome = RedisCommandBatch()
         for job in jobs {
             let id = job.request.jobID
-            let jobStart = clock.now
-            if started.duration(to: jobStart) > configuration.maxJobTime {
-                let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
-                appendStatus(&outcome, id: id, .failed, message: "Failed: \(why)", error: why)
+            if started.duration(to: clock.now) > configuration.maxJobTime {
+                appendStatus(&outcome, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
             } else {
                 let requests = job.symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: job.avgADV[$0]) }
                 let asOf = job.request.asOf.resolve(now: WallClock.now(), calendar: parameters.calendar)
@@ -318,8 +317,7 @@ public final class Worker: Service, Sendable {
                     finishedAt: WallClock.now())
                 let elapsed = started.duration(to: clock.now)
                 if elapsed > configuration.maxJobTime {
-                    let why = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
-                    appendStatus(&outcome, id: id, .failed, message: "Failed: \(why)", error: why)
+                    appendStatus(&outcome, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
                 } else {
                     outcome.append(["SET", RedisKeys.result(id), result, "EX", String(RedisKeys.resultTTL)])
                     appendStatus(
