@@ -1,3 +1,4 @@
+import DeeperKernels
 import DeeperRedis
 import DeeperWorker
 import Foundation
@@ -85,14 +86,7 @@ final class JobEventSubscriber: Service, Sendable {
 
     func run() async throws {
         await withGracefulShutdownHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread {
-                    self.loop()
-                    done.resume()
-                }
-                thread.name = "deeper-events"
-                thread.start()
-            }
+            await DedicatedThread.run(name: "deeper-events") { self.loop() }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
         }

@@ -11,8 +11,9 @@ import Synchronization
 ///
 /// Three threads, each with its own Redis connection (blocking hiredis calls never run on the
 /// cooperative pool): the tail, the job loop, and the heartbeat that also hands back the jobs
-/// of workers whose heartbeat expired. On graceful shutdown the job loop stops taking jobs,
-/// finishes the one in hand, and `run()` returns.
+/// of workers whose heartbeat expired. The job loop and the engine's threads run at the
+/// configured `ComputePriority`; the tail and the heartbeat at the process's. On graceful
+/// shutdown the job loop stops taking jobs, finishes the one in hand, and `run()` returns.
 public final class Worker: Service, Sendable {
     public let configuration: WorkerConfiguration
     let logger: Logger
@@ -27,7 +28,7 @@ public final class Worker: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.parameters = AnalysisParameters(rules: configuration.rules)
-        self.engine = BatchEngine(threads: configuration.threads)
+        self.engine = BatchEngine(threads: configuration.threads, priority: configuration.computePriority)
         self.tail = PrintTail(rules: configuration.rules, calendar: parameters.calendar, logger: logger)
         self.outage = OutageLog(
             logger: logger, target: "\(configuration.redis.host):\(configuration.redis.port)")
@@ -66,13 +67,27 @@ public final class Worker: Service, Sendable {
         logger.info(
             "Worker \(name) loaded \(read ?? 0) stream entries: \(history.count) prints of \(history.symbolCount) symbols in \(bootstrapStart.duration(to: .now))")
         try recoverOwnJobs(control)
+        startComputeThreads()
         logger.notice("Worker \(name) started")
-        async let tailDone: Void = onThread("tail") { self.tailLoop() }
-        async let heartbeatDone: Void = onThread("heartbeat") { self.heartbeatLoop() }
-        await onThread("jobs") { self.jobLoop() }
+        async let tailDone: Void = DedicatedThread.run(name: "deeper-tail") { self.tailLoop() }
+        async let heartbeatDone: Void = DedicatedThread.run(name: "deeper-heartbeat") { self.heartbeatLoop() }
+        await DedicatedThread.run(name: "deeper-jobs") { self.jobLoop() }
         stopping.store(true, ordering: .relaxed)
         await tailDone
         await heartbeatDone
+    }
+
+    /// Starts the compute threads now rather than in the first job, and says at what priority
+    /// they run (a container may refuse even a lower one).
+    private func startComputeThreads() {
+        _ = engine.laneSchedulingStates()
+        let refused = engine.threadsRefusedPriority
+        if refused > 0 {
+            logger.warning(
+                "Worker \(name): the system refused compute priority '\(engine.priority)' to \(refused) of \(engine.threads) compute threads; they run at the worker's own priority")
+        } else {
+            logger.info("Worker \(name) computes on \(engine.threads) thread(s) at priority '\(engine.priority)'")
+        }
     }
 
     // MARK: - Tail
@@ -200,6 +215,11 @@ public final class Worker: Service, Sendable {
     static let maxBatch = 32
 
     private func jobLoop() {
+        // The job thread's own work (parsing, result JSON, the round trips) is part of the
+        // compute too, and weighs about as much as the kernels: it yields to the API like them.
+        // The tail and the heartbeat keep the process's priority, so a starved job never
+        // silences this worker's heartbeat or lets the stream fall behind.
+        configuration.computePriority.applyToCurrentThread()
         let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10))
         let seconds = max(1, Int(configuration.pollTimeout.components.seconds))
         let processing = RedisKeys.processing(name)
@@ -347,17 +367,4 @@ public final class Worker: Service, Sendable {
         while ContinuousClock.now < end { _sleep(.milliseconds(20)) }
     }
 
-}
-
-/// Runs `body` on a dedicated thread and resumes when it returns, so blocking calls stay off
-/// the cooperative pool.
-func onThread(_ name: String, _ body: @escaping @Sendable () -> Void) async {
-    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-        let thread = Thread {
-            body()
-            done.resume()
-        }
-        thread.name = name
-        thread.start()
-    }
 }

@@ -12,6 +12,9 @@ public struct WorkerConfiguration: Sendable {
     public var maxJobTime: Duration
     /// `WORKER_THREADS`: compute threads (default every core).
     public var threads: Int
+    /// `COMPUTE_PRIORITY`: how the compute threads share the host (default `idle`, so that the
+    /// API, Redis and this worker's own heartbeat and tail preempt the kernels at once).
+    public var computePriority: ComputePriority = .idle
     public var rules: Rules
     /// Heartbeat period; the key lives 3 periods, so a worker is presumed dead ~6–9 s after it stops.
     public var heartbeatInterval: Duration = .seconds(2)
@@ -32,7 +35,7 @@ public struct WorkerConfiguration: Sendable {
         self.rules = rules
     }
 
-    /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS` (and the `REDIS_*`
+    /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS`, `COMPUTE_PRIORITY` (and the `REDIS_*`
     /// variables); a malformed value is an error naming the variable.
     public static func fromEnvironment(_ env: [String: String], pid: Int32) throws -> WorkerConfiguration {
         var c = WorkerConfiguration(redis: try RedisConfiguration.fromEnvironment(env), name: "worker_\(pid)")
@@ -49,6 +52,14 @@ public struct WorkerConfiguration: Sendable {
                 throw RedisConfigurationError(variable: "WORKER_THREADS", value: v, reason: "must be a whole number ≥ 1")
             }
             c.threads = n
+        }
+        if let v = env["COMPUTE_PRIORITY"], !v.isEmpty {
+            guard let p = ComputePriority(rawValue: v) else {
+                throw RedisConfigurationError(
+                    variable: "COMPUTE_PRIORITY", value: v,
+                    reason: "must be one of \(ComputePriority.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            c.computePriority = p
         }
         return c
     }

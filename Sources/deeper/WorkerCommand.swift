@@ -16,7 +16,17 @@ struct WorkerCommand: AsyncParsableCommand {
 
             Environment (flags override): REDIS_HOST, REDIS_PORT, REDIS_PASSWORD,
             REDIS_DB, WORKER_NAME (worker_<pid>), POLL_TIMEOUT (5 s), MAX_JOB_TIME
-            (300 s), WORKER_THREADS (every core), DEEPER_RULES.
+            (300 s), WORKER_THREADS (every core), COMPUTE_PRIORITY (idle),
+            DEEPER_RULES.
+
+            Compute priority: the kernels run on the worker's own threads at
+              idle    Linux SCHED_IDLE: only on CPU time nothing else wants; the
+                      API, Redis and the worker's heartbeat preempt them at once.
+                      The default: on a host with nothing else to run it computes
+                      as fast as normal.
+              low     nice 19, SCHED_BATCH: a small share of a contended core.
+              normal  the worker's own priority: for hosts whose other processes
+                      keep every core busy, where idle would starve the kernels.
 
             Example:
               WORKER_NAME=worker1 deeper worker
@@ -37,6 +47,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Compute threads (default $WORKER_THREADS, else every core).")
     var threads: Int?
 
+    @Option(
+        name: .customLong("compute-priority"),
+        help: ArgumentHelp("idle, low or normal (default $COMPUTE_PRIORITY, else idle; see below).", valueName: "PRIORITY"))
+    var computePriority: ComputePriority?
+
     @Option(help: ArgumentHelp("YAML rules file (default $DEEPER_RULES).", valueName: "FILE"))
     var rules: String?
 
@@ -56,6 +71,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let pollTimeout { c.pollTimeout = .milliseconds(Int64(pollTimeout * 1000)) }
         if let maxJobTime { c.maxJobTime = .milliseconds(Int64(maxJobTime * 1000)) }
         if let threads { c.threads = threads }
+        if let computePriority { c.computePriority = computePriority }
         c.rules = try loadRules(path: rules)
         c.testJobDelay = .milliseconds(testJobDelayMilliseconds)
 
@@ -72,3 +88,5 @@ struct WorkerCommand: AsyncParsableCommand {
         try await group.run()
     }
 }
+
+extension ComputePriority: ExpressibleByArgument {}

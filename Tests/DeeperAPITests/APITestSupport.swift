@@ -52,11 +52,7 @@ final class APIHarness: Sendable {
 
     /// Starts `deeper worker` named `name` and waits until it says it started.
     func startWorker(_ name: String) throws -> DeeperProcess {
-        let w = try DeeperProcess(["worker", "--name", name, "--poll-timeout", "1", "--threads", "2"] + redisPortArguments)
-        guard w.waitForLog("Worker \(name) started") else {
-            throw SupportError("worker \(name) did not start:\n\(w.log)")
-        }
-        return w
+        try DeeperProcess.startWorker(name, redisPort: redisServer.port)
     }
 }
 

@@ -33,9 +33,10 @@ import Testing
         }
     }
 
-    /// The batch engine on several threads returns what the single-symbol kernel returns.
-    @Test(arguments: [1, 2, 3])
-    func batchEngineMatchesPerSymbolKernel(threads: Int) {
+    /// The batch engine on several threads, at every priority, returns what the single-symbol
+    /// kernel returns.
+    @Test(arguments: [1, 2, 3], ComputePriority.allCases)
+    func batchEngineMatchesPerSymbolKernel(threads: Int, priority: ComputePriority) {
         let scenarios = (UInt64(1)...40).map { RandomScenario(seed: $0 &* 104_729, count: Int($0 % 9) * 20) }
         // Put all scenarios in one store, one symbol each.
         var prints: [RawPrint] = []
@@ -48,7 +49,7 @@ import Testing
         let store = PrintStore(prints: prints, symbols: symbols, venues: RandomScenario.venues, rules: parameters.rules)
         var requests = scenarios.enumerated().map { SymbolRequest(storeIndex: $0.offset, avgADV: $0.element.avgADV) }
         requests.append(SymbolRequest(storeIndex: nil, avgADV: nil))  // a named symbol with no prints
-        let results = BatchEngine(threads: threads).run(
+        let results = BatchEngine(threads: threads, priority: priority).run(
             store: store, requests: requests, asOf: .last, parameters: parameters)
         #expect(results.count == requests.count)
         let workspace = KernelWorkspace()

@@ -87,3 +87,49 @@ public struct SupportError: Error, CustomStringConvertible {
     public var description: String
     public init(_ d: String) { description = d }
 }
+
+extension DeeperProcess {
+    /// Starts `deeper worker` named `name` on the Redis at `redisPort` (two compute threads, 1 s
+    /// polls) and waits for its start-up line.
+    ///
+    /// - Parameter computePriority: `--compute-priority`, `normal` unless a test says otherwise
+    ///   (nil: the worker's default). The tests run many processes side by side, Chromium's
+    ///   virtual-time page load among them, and those would starve a worker at `idle`.
+    public static func startWorker(
+        _ name: String, redisPort: Int, computePriority: String? = "normal", _ extra: [String] = []
+    ) throws -> DeeperProcess {
+        let priority = computePriority.map { ["--compute-priority", $0] } ?? []
+        let w = try DeeperProcess(
+            ["worker", "--name", name, "--poll-timeout", "1", "--threads", "2", "--redis-port", String(redisPort)]
+                + priority + extra)
+        guard w.waitForLog("Worker \(name) started") else {
+            throw SupportError("worker \(name) did not start:\n\(w.log)")
+        }
+        return w
+    }
+}
+
+/// How one thread of a process is scheduled, read from `/proc/<pid>/task/<tid>/stat`.
+public struct ThreadScheduling: Sendable, Equatable, CustomStringConvertible {
+    public var name: String
+    /// `SCHED_OTHER` 0, `SCHED_BATCH` 3, `SCHED_IDLE` 5.
+    public var policy: Int
+    public var nice: Int
+
+    public var description: String { "\(name): policy \(policy), nice \(nice)" }
+
+    /// Every thread of process `pid` (Linux only; empty elsewhere or once it is gone).
+    public static func threads(of pid: pid_t) -> [ThreadScheduling] {
+        let tasks = "/proc/\(pid)/task"
+        guard let tids = try? FileManager.default.contentsOfDirectory(atPath: tasks) else { return [] }
+        return tids.compactMap { tid in
+            guard let stat = try? String(contentsOfFile: "\(tasks)/\(tid)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // After "pid (comm) ": state is field 0, nice field 16, policy field 38.
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard fields.count > 38, let nice = Int(fields[16]), let policy = Int(fields[38]) else { return nil }
+            return ThreadScheduling(name: String(stat[stat.index(after: open)..<close]), policy: policy, nice: nice)
+        }
+    }
+}

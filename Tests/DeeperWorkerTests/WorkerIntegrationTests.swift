@@ -160,6 +160,39 @@ import Glibc
         #expect(worker.isRunning)
     }
 
+    /// The kernels and the job loop yield to the rest of the host; the tail and the heartbeat
+    /// keep the process's priority. Read from the running worker's threads in /proc.
+    @Test(arguments: [
+        (nil, 5, 0),  // the default, idle: SCHED_IDLE
+        ("low", 3, 19),  // SCHED_BATCH at nice 19
+        ("normal", 0, 0),
+    ] as [(String?, Int, Int)])
+    func computeThreadsTakeTheComputePriority(flag: String?, policy: Int, nice: Int) throws {
+        #if os(Linux)
+        let h = try WorkerHarness()
+        let name = "prio-\(flag ?? "default")"
+        let worker = try h.startWorker(name, computePriority: flag)
+        defer { worker.signal(SIGKILL) }
+        func threads(_ prefix: String) -> [ThreadScheduling] {
+            ThreadScheduling.threads(of: worker.child.pid).filter { $0.name.hasPrefix(prefix) }
+        }
+        let compute = { threads("deeper-lane-") + threads("deeper-jobs") }
+        // The job loop sets its own priority as it starts, just after the start-up line.
+        let settled = waitUntil(timeout: .seconds(10)) {
+            let c = compute()
+            return c.count == 3 && c.allSatisfy { $0.policy == policy && $0.nice == nice }
+        }
+        #expect(settled, "\(compute())")
+        let control = threads("deeper-tail") + threads("deeper-heart")  // names stop at 15 bytes
+        #expect(control.count == 2, "\(ThreadScheduling.threads(of: worker.child.pid))")
+        #expect(control.allSatisfy { $0.policy == 0 && $0.nice == 0 }, "\(control)")
+        // A job still completes at that priority.
+        try h.loadSample()
+        let id = try h.submit(symbols: ["OFN"])
+        #expect(h.waitFor(id, "completed"), "\(h.status(id) ?? [:])\n\(worker.log)")
+        #endif
+    }
+
     @Test func sigtermFinishesTheJobInHandAndExitsZero() throws {
         let h = try WorkerHarness()
         try h.loadSample()

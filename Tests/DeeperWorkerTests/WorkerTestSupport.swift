@@ -18,13 +18,8 @@ final class WorkerHarness: Sendable {
     var portArguments: [String] { ["--redis-port", String(server.port)] }
 
     /// Starts `deeper worker` named `name` and waits until it says it started.
-    func startWorker(_ name: String, _ extra: [String] = []) throws -> DeeperProcess {
-        let w = try DeeperProcess(
-            ["worker", "--name", name, "--poll-timeout", "1", "--threads", "2"] + portArguments + extra)
-        guard w.waitForLog("Worker \(name) started") else {
-            throw SupportError("worker \(name) did not start:\n\(w.log)")
-        }
-        return w
+    func startWorker(_ name: String, computePriority: String? = "normal", _ extra: [String] = []) throws -> DeeperProcess {
+        try DeeperProcess.startWorker(name, redisPort: server.port, computePriority: computePriority, extra)
     }
 
     /// Replays the committed sample and its universe through the real commands.

@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// One symbol to compute: where its prints are (nil when it has none) and its `avg_adv`.
@@ -16,15 +15,39 @@ public struct SymbolRequest: Sendable {
 ///
 /// Symbols are handed out in small batches from a shared counter, so a thread that drew thin
 /// symbols takes more of them; each thread keeps one `KernelWorkspace` for the engine's life.
+/// The engine computes on threads of its own at its `priority` (the caller joins in only when it
+/// already runs at that priority); `run` calls on one engine take turns.
 public final class BatchEngine: Sendable {
     public let threads: Int
+    public let priority: ComputePriority
     private let workspaces: _WorkspaceSlots
+    private let lanes: _LaneThreads
 
-    /// - Parameter threads: worker threads; nil or 0 = every core.
-    public init(threads: Int? = nil) {
+    /// - Parameters:
+    ///   - threads: compute threads; nil or 0 = every core.
+    ///   - priority: how those threads share the CPU with the rest of the host.
+    public init(threads: Int? = nil, priority: ComputePriority = .normal) {
         let n = threads.flatMap { $0 > 0 ? $0 : nil } ?? BatchEngine.coreCount
         self.threads = n
+        self.priority = priority
         self.workspaces = _WorkspaceSlots(count: n)
+        self.lanes = _LaneThreads(count: n, priority: priority)
+    }
+
+    deinit { lanes.stop() }
+
+    /// How many compute threads the system refused `priority` to (they run at the caller's
+    /// priority instead), counted once each as they start.
+    public var threadsRefusedPriority: Int { lanes.refusedPriority.load(ordering: .relaxed) }
+
+    /// The scheduling state each compute thread reports, one per thread (diagnostics, tests).
+    public func laneSchedulingStates() -> [ThreadSchedulingState] {
+        var states = [ThreadSchedulingState](repeating: .current(), count: threads)
+        states.withUnsafeMutableBufferPointer { buffer in
+            let out = _DisjointWrites(buffer)
+            lanes.run(lanes: threads) { lane in out[lane] = .current() }
+        }
+        return states
     }
 
     /// Cores available to this process.
@@ -65,8 +88,8 @@ public final class BatchEngine: Sendable {
         let done = Atomic<Int>(0)
         results.withUnsafeMutableBufferPointer { buffer in
             let out = _DisjointWrites(buffer)
-            let lanes = min(threads, (count + batch - 1) / batch)
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            let used = min(threads, (count + batch - 1) / batch)
+            lanes.run(lanes: used) { lane in
                 let workspace = workspaces[lane]
                 while true {
                     let first = next.wrappingAdd(batch, ordering: .relaxed).oldValue
@@ -104,9 +127,8 @@ extension PrintStore: _SymbolColumnsSource {
 
 /// One workspace per lane of `BatchEngine`.
 ///
-/// `@unchecked Sendable` because lane `k` of a `concurrentPerform` is the only user of slot `k`
-/// while it runs, and `run` calls are not meant to overlap on one engine (the worker runs one job
-/// at a time); a lock here would sit on the hot path for no benefit.
+/// `@unchecked Sendable` because lane `k` is the only user of slot `k` while it runs, and
+/// `_LaneThreads.run` keeps two runs from overlapping.
 final class _WorkspaceSlots: @unchecked Sendable {
     private let slots: [KernelWorkspace]
     init(count: Int) { slots = (0..<count).map { _ in KernelWorkspace() } }
@@ -116,7 +138,7 @@ final class _WorkspaceSlots: @unchecked Sendable {
 /// A results buffer written from several threads at distinct indices.
 ///
 /// `@unchecked Sendable`: each index is written by exactly one batch, and the buffer outlives
-/// the `concurrentPerform` that writes it (both guaranteed by `BatchEngine.run`).
+/// the lanes that write it (both guaranteed by `BatchEngine.run`).
 struct _DisjointWrites<Element>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<Element>
     init(_ base: UnsafeMutableBufferPointer<Element>) { self.base = base }
