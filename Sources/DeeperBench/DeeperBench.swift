@@ -178,9 +178,9 @@ struct DeeperBench: ParsableCommand {
             let names = requests.indices.map { store.symbols[requests[$0].storeIndex ?? 0] }
             var bytes = 0
             let jsonSeconds = medianSeconds(repeats: `repeat`) {
-                bytes = ResultJSON.jobResult(
+                bytes = ResultJSON.jobResultBytes(
                     jobID: "bench", symbols: names, metrics: metrics, processedCount: names.count, finishedAt: 0
-                ).utf8.count
+                ).count
             }
             var r = BenchRecord(dataset: name, path: "result-json", threads: 1, symbols: symbols, prints: printCount, seconds: jsonSeconds)
             r.symbolsPerSecond = Double(symbols) / jsonSeconds

@@ -8,7 +8,10 @@ import DeeperKernels
 public struct JSONWriter {
     /// The document so far, UTF-8.
     public private(set) var bytes: [UInt8] = []
-    private var needsComma: [Bool] = [false]
+    /// Bit `d`: the container open at depth `d` (0: the top level) already holds a value. A
+    /// bit set rather than a stack of flags, so that a value costs no array bookkeeping.
+    private var hasValue: UInt64 = 0
+    private var depth = 0
     private var pendingKey = false
 
     public init(capacity: Int = 1024) {
@@ -18,10 +21,24 @@ public struct JSONWriter {
     /// The document as a string.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
-    public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
-    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
-    public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func open(_ bracket: UInt8) {
+        separate()
+        bytes.append(bracket)
+        depth += 1
+        precondition(depth < UInt64.bitWidth, "JSON nested deeper than \(UInt64.bitWidth - 1) levels")
+        hasValue &= ~(1 << UInt64(depth))
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        precondition(depth > 0, "closing a JSON container that was not opened")
+        depth -= 1
+        bytes.append(bracket)
+    }
 
     /// A literal key (ASCII, nothing to escape): copied as is.
     public mutating func key(_ k: StaticString) {
@@ -45,8 +62,9 @@ public struct JSONWriter {
             pendingKey = false
             return
         }
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        let bit: UInt64 = 1 << UInt64(depth)
+        if hasValue & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+        hasValue |= bit
     }
 
     public mutating func null() { separate(); bytes.append(contentsOf: [110, 117, 108, 108]) }
@@ -65,8 +83,12 @@ public struct JSONWriter {
             appendInteger(Int64(v))
             bytes.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "0")])
         } else {
-            var text = v.description  // shortest round-trip form; small, so no heap allocation
-            text.withUTF8 { bytes.append(contentsOf: $0) }
+            // The shortest round-trip form, as `description` gives it, written straight into
+            // the buffer (`description` builds a String, on the heap past 15 bytes).
+            var sink = _ByteSink()
+            swap(&bytes, &sink.bytes)
+            v.write(to: &sink)
+            swap(&bytes, &sink.bytes)
         }
     }
     /// An exact price from ticks of $0.0001.
@@ -94,6 +116,19 @@ public struct JSONWriter {
 
     private mutating func appendEscaped(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Symbols and messages almost never need escaping: then one copy, not a byte at a time.
+        var s = s
+        let plain = s.withUTF8 { utf8 -> Bool in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                return false
+            }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
@@ -109,6 +144,18 @@ public struct JSONWriter {
         }
         bytes.append(UInt8(ascii: "\""))
     }
+}
+
+/// Lets `Double.write(to:)` append to a byte buffer. The standard library hands a double's
+/// ASCII digits to `_writeASCII` (a public, if underscored, `TextOutputStream` requirement);
+/// were it ever to call `write(_:)` instead, the text would be the same, only built on the way.
+struct _ByteSink: TextOutputStream {
+    var bytes: [UInt8] = []
+    mutating func write(_ string: String) {
+        var string = string
+        string.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
 }
 
 /// Exact decimal text for integer ticks and thousandths.
@@ -141,18 +188,23 @@ public enum PriceFormat {
 
     /// Appends the decimal digits of `v`, zero-padded to `minimumWidth`.
     public static func appendDigits(_ v: UInt64, minimumWidth: Int, to out: inout [UInt8]) {
-        var digits: (UInt64, Int) = (v, 0)
-        var scratch = InlineArray<20, UInt8>(repeating: 0)
-        repeat {
-            scratch[digits.1] = UInt8(truncatingIfNeeded: digits.0 % 10) + 48
-            digits.0 /= 10
-            digits.1 += 1
-        } while digits.0 > 0
-        for _ in digits.1..<max(digits.1, minimumWidth) { out.append(48) }
-        var i = digits.1
-        while i > 0 {
-            i -= 1
-            out.append(scratch[i])
+        // Digits fill a stack buffer from its end, zero padding included, then go out in one copy.
+        let width = 20  // UInt64.max has 20 digits
+        let padded = min(minimumWidth, width)
+        for _ in width..<max(width, minimumWidth) { out.append(48) }  // padding beyond the buffer
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: width) { scratch in
+            var rest = v
+            var start = width
+            repeat {
+                start -= 1
+                scratch[start] = UInt8(truncatingIfNeeded: rest % 10) + 48
+                rest /= 10
+            } while rest > 0
+            while width - start < padded {
+                start -= 1
+                scratch[start] = 48
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start..<width]))
         }
     }
 
@@ -245,7 +297,19 @@ public enum ResultJSON {
     public static func jobResult(
         jobID: String, symbols: [String], metrics: [SymbolMetrics], processedCount: Int, finishedAt: Int64
     ) -> String {
-        var w = JSONWriter()
+        String(
+            decoding: jobResultBytes(
+                jobID: jobID, symbols: symbols, metrics: metrics, processedCount: processedCount, finishedAt: finishedAt),
+            as: UTF8.self)
+    }
+
+    /// `jobResult` as UTF-8 bytes, as the worker hands it to Redis (a whole market's result is
+    /// megabytes: no `String` round trip).
+    public static func jobResultBytes(
+        jobID: String, symbols: [String], metrics: [SymbolMetrics], processedCount: Int, finishedAt: Int64
+    ) -> [UInt8] {
+        // ≈ 2.4 KB a symbol: room for all of it up front, so the buffer never regrows.
+        var w = JSONWriter(capacity: 256 + symbols.count * bytesPerSymbolEstimate)
         w.beginObject()
         w.key("success")
         w.bool(true)
@@ -261,6 +325,10 @@ public enum ResultJSON {
         w.endObject()
         w.field("timestamp", Nanos.iso8601(finishedAt))
         w.endObject()
-        return w.text
+        return w.bytes
     }
+
+    /// A generous size of one symbol's object (detail mode with full top lists is larger, and
+    /// simply regrows the buffer).
+    static let bytesPerSymbolEstimate = 2_800
 }

@@ -332,14 +332,17 @@ public final class Worker: Service, Sendable {
                 let requests = job.symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: job.avgADV[$0]) }
                 let asOf = job.request.asOf.resolve(now: WallClock.now(), calendar: parameters.calendar)
                 let metrics = engine.run(history: history, requests: requests, asOf: asOf, parameters: parameters)
-                let result = ResultJSON.jobResult(
+                let result = ResultJSON.jobResultBytes(
                     jobID: id, symbols: job.symbols, metrics: metrics, processedCount: job.symbols.count,
                     finishedAt: WallClock.now())
                 let elapsed = started.duration(to: clock.now)
                 if elapsed > configuration.maxJobTime {
                     appendStatus(&outcome, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
                 } else {
-                    outcome.append(["SET", RedisKeys.result(id), result, "EX", String(RedisKeys.resultTTL)])
+                    outcome.append(bytes: [
+                        Array("SET".utf8), Array(RedisKeys.result(id).utf8), result, Array("EX".utf8),
+                        Array(String(RedisKeys.resultTTL).utf8),
+                    ])
                     appendStatus(
                         &outcome, id: id, .completed, message: "Completed in \(Report.fixed(elapsed.seconds, 3)) s by \(name)")
                 }

@@ -19,6 +19,55 @@ import Testing
         #expect(PriceFormat.thousandths(1000) == "1.0")
     }
 
+    /// The digit writer against `String(v)` left-padded with zeros, across magnitudes and widths
+    /// (including widths beyond the 20 digits of `UInt64.max`).
+    @Test func digitsEqualTheStandardLibrarysPadded() {
+        var values: [UInt64] = [0, 1, 9, 10, 99, 100, 12_345, 999_999_999, UInt64(Int64.max), .max]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<200 {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            values.append(x >> (x % 64))
+        }
+        for v in values {
+            for width in [0, 1, 2, 4, 7, 20, 23] {
+                var out: [UInt8] = [UInt8(ascii: "x")]  // something before: only appended to
+                PriceFormat.appendDigits(v, minimumWidth: width, to: &out)
+                let digits = String(v)
+                let expected = "x" + String(repeating: "0", count: max(0, width - digits.count)) + digits
+                #expect(String(decoding: out, as: UTF8.self) == expected, "\(v) width \(width)")
+            }
+        }
+    }
+
+    /// Doubles are written in `description`'s shortest round-trip form (through a byte sink, not
+    /// a String), whole numbers below 1e15 as `N.0`, and read back to the same value.
+    @Test func doublesMatchTheirDescriptionAndRoundTrip() throws {
+        var values: [Double] = [0.1, -0.1, 1e-7, 123_456.789, 1e15, 1e16, -2.5e-300, 5e-324, .pi, 0.0, -3.0, 1e14 + 0.5]
+        var x: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<500 {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            let v = Double(bitPattern: x)
+            if v.isFinite { values.append(v) }
+            values.append(Double(x % 1_000_000_007) / Double(x % 997 + 1))  // ordinary ratios
+        }
+        for v in values {
+            var w = JSONWriter()
+            w.double(v)
+            let whole = v == v.rounded() && abs(v) < 1e15
+            #expect(w.text == (whole ? "\(Int64(v)).0" : v.description), "\(v)")
+            #expect(Double(w.text) == v, "\(w.text)")
+        }
+    }
+
+    /// Keys and strings with nothing to escape take the one-copy path; the rest byte by byte.
+    @Test func plainAndEscapedStringsMix() {
+        var w = JSONWriter()
+        w.beginArray()
+        for s in ["AHL PRF", "", "a\"b", "ü€𝄞", "tab\tend", "plain again"] { w.string(s) }
+        w.endArray()
+        #expect(w.text == #"["AHL PRF","","a\"b","ü€𝄞","tab\tend","plain again"]"#)
+    }
+
     @Test func documentsAreValidJSONInKeyOrder() throws {
         var w = JSONWriter()
         w.beginObject()
