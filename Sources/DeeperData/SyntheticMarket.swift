@@ -398,7 +398,7 @@ private struct SymbolProfile: Sendable {
     var spreadCents: Int
     var dailyVolatility: Double
     /// Cumulative venue thresholds for ids 1...7, then 0 (unknown) for the rest.
-    var venueThresholds: (Double, Double, Double, Double, Double, Double, Double)
+    var venueThresholds: InlineArray<7, Double>
     /// Block sizes are drawn from this.
     var adv: Double
 
@@ -418,20 +418,9 @@ private struct SymbolProfile: Sendable {
         // FNRA, then the lit venues NSDQ, ARCA, EDGX, NYSE, BATS, IEX; the rest is unknown.
         let finra = 0.30 + 0.20 * rng.uniform()
         let lit = 1 - finra
-        var c = finra
-        let t1 = c
-        c += lit * 0.30
-        let t2 = c
-        c += lit * 0.17
-        let t3 = c
-        c += lit * 0.13
-        let t4 = c
-        c += lit * 0.17
-        let t5 = c
-        c += lit * 0.10
-        let t6 = c
-        c += lit * 0.06
-        venueThresholds = (t1, t2, t3, t4, t5, t6, c)
+        let litShares: InlineArray<6, Double> = [0.30, 0.17, 0.13, 0.17, 0.10, 0.06]
+        venueThresholds = InlineArray(repeating: finra)
+        for i in litShares.indices { venueThresholds[i + 1] = venueThresholds[i] + lit * litShares[i] }
     }
 }
 
@@ -519,14 +508,8 @@ private struct SymbolState {
 
     private mutating func pickVenue() -> Int {
         let u = printRNG.uniform()
-        let t = profile.venueThresholds
-        if u < t.0 { return 1 }
-        if u < t.1 { return 2 }
-        if u < t.2 { return 3 }
-        if u < t.3 { return 4 }
-        if u < t.4 { return 5 }
-        if u < t.5 { return 6 }
-        if u < t.6 { return 7 }
+        let thresholds = profile.venueThresholds
+        for venue in thresholds.indices where u < thresholds[venue] { return venue + 1 }
         return 0
     }
 
