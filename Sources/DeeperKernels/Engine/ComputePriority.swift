@@ -56,7 +56,6 @@ public enum ComputePriority: String, Sendable, CaseIterable, CustomStringConvert
 /// Linux scheduling policies that Glibc's Swift module does not export (they sit behind
 /// `_GNU_SOURCE`); the values are the kernel's stable ABI (`include/uapi/linux/sched.h`).
 enum _LinuxSchedulingPolicy {
-    static let other: Int32 = 0
     static let batch: Int32 = 3
     static let idle: Int32 = 5
 }

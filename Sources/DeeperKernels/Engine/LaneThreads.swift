@@ -14,13 +14,14 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: `body` is written by `run` before the lanes are woken and cleared
 /// after every woken lane has signalled `finished`; the semaphores order those accesses, and
-/// `running` keeps two `run`s from overlapping.
+/// `threadsStarted` keeps two `run`s from overlapping.
 final class _LaneThreads: @unchecked Sendable {
     let count: Int
     let priority: ComputePriority
     private let wake: [DispatchSemaphore]
     private let finished = DispatchSemaphore(value: 0)
-    private let running = Mutex<Bool>(false)  // whether the threads were started
+    /// Whether the threads were started; held for a whole run, so runs take turns.
+    private let threadsStarted = Mutex<Bool>(false)
     private var body: ((Int) -> Void)?
     private let exiting = Atomic<Bool>(false)
     /// Lanes whose priority the system refused (reported, never fatal).
@@ -38,7 +39,7 @@ final class _LaneThreads: @unchecked Sendable {
     /// all have returned.
     func run(lanes: Int, _ body: (Int) -> Void) {
         precondition(lanes <= count, "more lanes than threads")
-        running.withLock { started in
+        threadsStarted.withLock { started in
             if !started {
                 for lane in 0..<count { DedicatedThread.start(name: "deeper-lane-\(lane)") { self.laneLoop(lane) } }
                 started = true
@@ -75,7 +76,7 @@ final class _LaneThreads: @unchecked Sendable {
 
     /// Lets the threads end (they hold this object, so its owner calls this when done with it).
     func stop() {
-        running.withLock { started in
+        threadsStarted.withLock { started in
             exiting.store(true, ordering: .releasing)
             if started { for w in wake { w.signal() } }
         }
