@@ -140,7 +140,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DeeperDataTests",
-            dependencies: ["DeeperKernels", "DeeperData", "DeeperTestSupport"]
+            dependencies: [
+                "DeeperKernels", "DeeperData", "DeeperTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis", "DeeperTestSupport"]),
         .testTarget(
