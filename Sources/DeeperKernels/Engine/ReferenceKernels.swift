@@ -4,10 +4,11 @@
 /// lists, counts into dictionaries and sorts. The fast kernels are held equal to it, exactly, by
 /// property tests. It computes every exact integer aggregate itself and hands them to
 /// `MetricsAssembly`, so the two paths agree to the last bit whenever their aggregates agree.
+///
+/// This file holds the whole-symbol walk; each metric's part sits in its folder beside the fast
+/// path it checks (`GRPAN/GRPAN+Reference.swift`, `RWVAP/RWVAP+Reference.swift`,
+/// `SRPAN/SRPAN+Reference.swift`).
 public enum ReferenceKernels {
-    /// How many prices detail mode reports per GRPAN window (SPEC §6 `top_prices`).
-    public static let topPricesLimit = 5
-
     // MARK: - One symbol
 
     /// All metrics of one symbol (SPEC §5–§9).
@@ -42,8 +43,9 @@ public enum ReferenceKernels {
         // SPEC §6: the seven GRPAN windows, in order.
         let windows = grpanWindowIndices(columns, history: history, asOf: now, parameters: parameters)
         var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
-        for w in 0..<7 {
-            grpan[w] = grpanWindow(columns, window: windows[w], rules: rules, detail: parameters.detail)
+        for w in GRPANWindow.allCases {
+            grpan[w.rawValue] = grpanWindow(
+                columns, window: windows[w.rawValue], rules: rules, detail: parameters.detail)
         }
         MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
 
@@ -51,11 +53,11 @@ public enum ReferenceKernels {
         let sizeLimit = MetricsAssembly.effectiveSizeLimit(avgADV: avgADV, rules: rules)
         var rwvap = InlineArray<3, RWVAPWindowMetrics>(
             repeating: MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: nil, avgADV: avgADV, rules: rules))
-        for w in 0..<3 {
-            let start = parameters.calendar.windowStart(tradingDays: rules.rwvapTradingDays[w], at: now)
+        for w in RWVAPWindow.allCases {
+            let start = parameters.calendar.windowStart(tradingDays: w.tradingDays(rules), at: now)
             let window = history.filter { columns.time[$0] >= start }
             let sums = rwvapSums(columns, window: window, effectiveSizeLimit: sizeLimit)
-            rwvap[w] = MetricsAssembly.rwvapWindow(sums, lastPrice: lastPrice, avgADV: avgADV, rules: rules)
+            rwvap[w.rawValue] = MetricsAssembly.rwvapWindow(sums, lastPrice: lastPrice, avgADV: avgADV, rules: rules)
         }
 
         // SPEC §8 and §9.
@@ -97,137 +99,5 @@ public enum ReferenceKernels {
         guard let first = visible.first, let last = visible.last else { return none }
         precondition(last - first + 1 == visible.count, "a symbol's prints must be sorted by time")
         return (now, first..<(last + 1))
-    }
-
-    // MARK: - GRPAN (SPEC §6)
-
-    /// The prints of each GRPAN window, in SPEC order: latest_pan, pan_10m, pan_30m, pan_1h,
-    /// pan_3h, pan_1d, pan_3d.
-    static func grpanWindowIndices(
-        _ columns: PrintColumns, history: [Int], asOf now: Int64, parameters: AnalysisParameters
-    ) -> [[Int]] {
-        let rules = parameters.rules
-        var windows: [[Int]] = [Array(history.suffix(rules.latestPanPrints))]
-        for minutes in rules.panMinutes {
-            let (start, overflow) = now.subtractingReportingOverflow(Int64(minutes) * Nanos.perMinute)
-            let from = overflow ? Int64.min : start
-            windows.append(history.filter { columns.time[$0] >= from })
-        }
-        for days in rules.panTradingDays {
-            let from = parameters.calendar.windowStart(tradingDays: days, at: now)
-            windows.append(history.filter { columns.time[$0] >= from })
-        }
-        return windows
-    }
-
-    /// One GRPAN window from its prints (deviations are linked later).
-    static func grpanWindow(_ columns: PrintColumns, window: [Int], rules: Rules, detail: Bool)
-        -> GRPANWindowMetrics
-    {
-        let ranked = rankedPrices(columns, window: window)
-        let mode = ranked.first?.price
-        var bandCount = 0
-        if let mode {
-            bandCount = window.filter { abs(columns.price[$0] - mode) <= rules.concentrationRangeTicks }.count
-        }
-        var realLots: Int64 = 0
-        for i in window { realLots += Int64(columns.size[i]) }
-        var metrics = MetricsAssembly.grpanWindow(
-            mode: mode, printCount: window.count, realLotCount: realLots, bandCount: bandCount)
-        if detail { metrics.topPrices = Array(ranked.prefix(topPricesLimit)) }
-        return metrics
-    }
-
-    /// `grpan_price` of a set of prints: the price with the largest summed weight; on a tie, the
-    /// price whose first print in the set comes earliest. nil for an empty set.
-    public static func weightedMode(_ columns: PrintColumns, window: some Collection<Int>) -> Int64? {
-        rankedPrices(columns, window: window).first?.price
-    }
-
-    /// Detail-mode `top_prices`: up to `limit` prices of the window with their summed weights
-    /// (thousandths), by weight descending, ties by earliest first print in the window.
-    public static func topPrices(_ columns: PrintColumns, window: Range<Int>, limit: Int) -> [PriceWeight] {
-        Array(rankedPrices(columns, window: window).prefix(limit))
-    }
-
-    /// Every distinct price of the window with W(p), ordered by W desc, then first print asc.
-    static func rankedPrices(_ columns: PrintColumns, window: some Collection<Int>) -> [PriceWeight] {
-        var weight: [Int64: Int64] = [:]
-        var firstSeen: [Int64: Int] = [:]
-        for (position, i) in window.enumerated() {
-            let p = columns.price[i]
-            weight[p, default: 0] += Int64(columns.weight[i])
-            if firstSeen[p] == nil { firstSeen[p] = position }
-        }
-        let prices = weight.keys.sorted { a, b in
-            let wa = weight[a]!
-            let wb = weight[b]!
-            return wa != wb ? wa > wb : firstSeen[a]! < firstSeen[b]!
-        }
-        return prices.map { PriceWeight(price: $0, weight: weight[$0]!) }
-    }
-
-    // MARK: - RWVAP (SPEC §7)
-
-    /// Exact sums of one RWVAP window. A print is effective when `size ≤ effectiveSizeLimit`
-    /// (see `MetricsAssembly.effectiveSizeLimit`), excluded otherwise.
-    public static func rwvapSums(_ columns: PrintColumns, window: some Collection<Int>, effectiveSizeLimit: Int64)
-        -> RWVAPSums
-    {
-        var s = RWVAPSums()
-        for i in window {
-            let size = Int64(columns.size[i])
-            if size <= effectiveSizeLimit {
-                s.effectiveCount += 1
-                s.effectiveVolume += size
-                s.effectivePriceVolume += Int128(columns.price[i]) * Int128(size)
-            } else {
-                s.excludedCount += 1
-                s.excludedVolume += size
-            }
-        }
-        return s
-    }
-
-    // MARK: - SRPAN (SPEC §9)
-
-    /// The integer aggregates of SRPAN over the last `rules.srpanCandidates` prints of `history`;
-    /// nil for the empty result (too few candidates, or fewer than 2 distinct cents).
-    public static func srpanAggregates(_ columns: PrintColumns, history: Range<Int>, rules: Rules)
-        -> SRPANAggregates?
-    {
-        let candidates = Array(history.suffix(rules.srpanCandidates))
-        if candidates.count < rules.srpanMinCandidates { return nil }
-
-        // V(c) and first appearance of each cent, in candidate order.
-        var volume: [Int64: Int64] = [:]
-        var firstSeen: [Int64: Int] = [:]
-        for (position, i) in candidates.enumerated() {
-            let cent = (columns.price[i] + 50) / 100  // half up; prices are positive
-            let w =
-                rules.srpanFullWeightSizes.contains(columns.size[i]) ? rules.srpanFullWeight : rules.srpanOtherWeight
-            volume[cent, default: 0] += w
-            if firstSeen[cent] == nil { firstSeen[cent] = position }
-        }
-        if volume.count < 2 { return nil }
-        let total = volume.values.reduce(0, +)
-
-        /// The cent of `cents` with the largest V; ties to the earliest first appearance.
-        func heaviest(_ cents: [Int64]) -> Int64? {
-            cents.min { a, b in
-                volume[a]! != volume[b]! ? volume[a]! > volume[b]! : firstSeen[a]! < firstSeen[b]!
-            }
-        }
-
-        let g1 = heaviest(Array(volume.keys))!
-        let g1Band = volume.filter { abs($0.key - g1) <= rules.srpanConfidenceCents }.values.reduce(0, +)
-        let g2Candidates = volume.keys.filter { abs($0 - g1) >= rules.srpanSeparationCents }
-        guard let g2 = heaviest(g2Candidates) else {
-            return SRPANAggregates(g1Cents: g1, g1BandWeight: g1Band, g2Cents: nil, g2BandWeight: 0, totalWeight: total)
-        }
-        let g2Band = volume.filter {
-            abs($0.key - g2) <= rules.srpanConfidenceCents && abs($0.key - g1) >= rules.srpanSeparationCents
-        }.values.reduce(0, +)
-        return SRPANAggregates(g1Cents: g1, g1BandWeight: g1Band, g2Cents: g2, g2BandWeight: g2Band, totalWeight: total)
     }
 }

@@ -2,11 +2,12 @@
 import COpenBLAS
 
 /// Scratch columns of doubles for the BLAS path, owned by one `KernelWorkspace`.
-@usableFromInline
-struct _BLASScratch {
-    var price: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    var size: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    var capacity = 1
+///
+/// Noncopyable and freed by its `deinit`, like `_GRPANHistogram`.
+struct _BLASScratch: ~Copyable {
+    private(set) var price: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    private(set) var size: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    private(set) var capacity = 1
 
     mutating func ensure(_ n: Int) {
         guard n > capacity else { return }
@@ -17,7 +18,7 @@ struct _BLASScratch {
         size = .allocate(capacity: capacity)
     }
 
-    func deallocate() {
+    deinit {
         price.deallocate()
         size.deallocate()
     }

@@ -1,24 +1,29 @@
+// SRPAN's fast path: the aggregates on fixed scratch, with no dictionary and no allocation.
+// Held equal to `ReferenceKernels.srpanAggregates` (`SRPAN+Reference.swift`) by `SRPANTests`.
+
 /// SRPAN's aggregates over the candidate prints (SPEC §9), on fixed scratch: no allocation.
 ///
 /// Candidates are few (30 by default), so distinct cents are kept in first-appearance order in
 /// a small array and found by linear search; that order is also SRPAN's tie order.
-@usableFromInline
-struct SRPANAccumulator {
-    @usableFromInline var cents: UnsafeMutablePointer<Int64>
-    @usableFromInline var weights: UnsafeMutablePointer<Int64>
+///
+/// Noncopyable and freed by its `deinit`: one owner (a `KernelWorkspace`), so the scratch can be
+/// neither freed twice nor used after the workspace is gone. Only `aggregates` touches it.
+struct _SRPANAccumulator: ~Copyable {
+    private let cents: UnsafeMutablePointer<Int64>
+    private let weights: UnsafeMutablePointer<Int64>
 
     init() {
         cents = .allocate(capacity: SRPANScratch.capacity)
         weights = .allocate(capacity: SRPANScratch.capacity)
     }
 
-    func deallocate() {
+    deinit {
         cents.deallocate()
         weights.deallocate()
     }
 
-    /// - Precondition: `range.count` ≤ `SRPANScratch.capacity` (checked by `Rules.validate`).
-    @inlinable
+    /// - Precondition: `range` lies within both buffers and `range.count` ≤
+    ///   `SRPANScratch.capacity` (`Rules.validate` keeps `srpan.candidates` within it; checked here too).
     func aggregates(price: UnsafePointer<Int64>, size: UnsafePointer<Int32>, range: Range<Int>, rules: Rules)
         -> SRPANAggregates?
     {
