@@ -6,9 +6,6 @@
 public final class KernelWorkspace {
     private var histogram = _GRPANHistogram()
     private let srpan = _SRPANAccumulator()
-    #if BLAS
-    private var blas = _BLASScratch()
-    #endif
     /// Widest price span (in ticks) handled by the dense histograms: $209.7152. A wider symbol
     /// (a print at $99,999 beside $25 prints) takes the reference path instead.
     public static let maxDenseSpan = 1 << 21
@@ -146,12 +143,7 @@ public final class KernelWorkspace {
             let slot = cutOrder[k]
             let lower = cuts[slot: slot]
             if lower < upper {
-                #if BLAS
-                let piece = SegmentSums.sumBLAS(
-                    price: price, size: size, range: lower..<upper, effectiveSizeLimit: limit, scratch: &blas)
-                #else
                 let piece = SegmentSums.sumUnsafe(price: price, size: size, range: lower..<upper, effectiveSizeLimit: limit)
-                #endif
                 running = running + piece
                 upper = lower
             }

@@ -2,9 +2,8 @@
 // above the symbol's extreme threshold excluded.
 //
 // This folder holds the metric whole: its windows, exact sums and numbers here, the plain
-// reference in `RWVAP+Reference.swift`, the fast segment sums in `RWVAP+Unsafe.swift` (and the
-// optional BLAS variant in `RWVAP+BLAS.swift`). The test that holds them equal is
-// `Tests/DeeperKernelsTests/RWVAP/RWVAPTests.swift`.
+// reference in `RWVAP+Reference.swift`, the fast segment sums in `RWVAP+Unsafe.swift`. The test
+// that holds them equal is `Tests/DeeperKernelsTests/RWVAP/RWVAPTests.swift`.
 
 /// Names of the RWVAP windows, in SPEC §7 order.
 public enum RWVAPWindow: Int, CaseIterable, Sendable {
