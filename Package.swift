@@ -15,11 +15,6 @@ let package = Package(
         .executable(name: "deeper-bench", targets: ["DeeperBench"]),
         .executable(name: "deeper-worker-bench", targets: ["WorkerBench"]),
     ],
-    traits: [
-        // Optional OpenBLAS backend for the segment reductions; off by default (see README, Performance).
-        .trait(name: "BLAS"),
-        .default(enabledTraits: []),
-    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -38,12 +33,7 @@ let package = Package(
     targets: [
         // MARK: - Kernels (pure Swift: no I/O, no Redis, no HTTP)
 
-        .target(
-            name: "DeeperKernels",
-            dependencies: [.target(name: "COpenBLAS", condition: .when(traits: ["BLAS"]))]
-        ),
-        // OpenBLAS for the optional `BLAS` trait (`swift build --traits BLAS`); see README, Performance.
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "DeeperKernels"),
 
         // Counts heap allocations in deeper-bench (glibc malloc interposer; inert elsewhere).
         .target(name: "CMallocCounter"),
@@ -140,7 +130,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DeeperDataTests",
-            dependencies: ["DeeperKernels", "DeeperData", "DeeperTestSupport"]
+            dependencies: [
+                "DeeperKernels", "DeeperData", "DeeperTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis", "DeeperTestSupport"]),
         .testTarget(

@@ -3,34 +3,7 @@ import DeeperKernels
 import Dispatch
 import Synchronization
 
-/// The physical limit for one read of the data: a single pass that touches every column the
-/// kernels read (time, price, size, weight; 24 bytes a print) and does nothing else.
-enum BandwidthProbe {
-    /// Sums the four columns over `range` so the loads cannot be optimised away.
-    ///
-    /// - Precondition: `range` lies within every column.
-    @inline(never)
-    static func passUnsafe(
-        time: UnsafePointer<Int64>, price: UnsafePointer<Int64>, size: UnsafePointer<Int32>,
-        weight: UnsafePointer<Int32>, range: Range<Int>
-    ) -> Int64 {
-        var a: Int64 = 0
-        var b: Int64 = 0
-        for i in range {
-            // Safe: wrapping sums are only a sink for the loads.
-            a &+= time[i] &+ price[i]
-            b &+= Int64(size[i]) &+ Int64(weight[i])
-        }
-        return a &+ b
-    }
-
-    /// The same sum, the plain way (for the test that holds the two equal).
-    static func reference(_ c: PrintColumns, range: Range<Int>) -> Int64 {
-        var s: Int64 = 0
-        for i in range { s &+= c.time[i] &+ c.price[i] &+ Int64(c.size[i]) &+ Int64(c.weight[i]) }
-        return s
-    }
-
+extension BandwidthProbe {
     /// One pass over all columns split across `threads` threads.
     static func run(_ c: PrintColumns, threads: Int) -> Int64 {
         let n = c.count

@@ -45,10 +45,12 @@ enum _CSVQuotingProblem: Equatable {
 /// The tokenizer never copies a field except to unescape doubled quotes; fields are byte
 /// ranges of the input, readable through `bytes(of:)` until the next call to `nextRecord()`.
 ///
-/// - Warning: The tokenizer holds a pointer into memory it does not own and allocates its own
-///   buffers: create it inside `withUnsafeBufferPointer` (or similar), never let it escape, and
-///   call `deallocate()` before leaving (`defer`).
-struct _UnsafeCSVTokenizer {
+/// Noncopyable: it owns its field and scratch buffers and frees them in its `deinit`, so they
+/// can be neither freed twice nor outlive it.
+///
+/// - Warning: The tokenizer holds a pointer into memory it does not own: create it inside
+///   `withUnsafeBufferPointer` (or similar) and never let it escape.
+struct _UnsafeCSVTokenizer: ~Copyable {
     /// The whole input.
     let input: UnsafeBufferPointer<UInt8>
     /// Offset of the next record.
@@ -78,12 +80,9 @@ struct _UnsafeCSVTokenizer {
         scratch = .allocate(capacity: 0)
     }
 
-    /// Frees the field and scratch buffers. The tokenizer must not be used afterwards.
-    mutating func deallocate() {
+    deinit {
         fields.deallocate()
         scratch.deallocate()
-        fields = .init(start: nil, count: 0)
-        scratch = .init(start: nil, count: 0)
     }
 
     /// The number of lines in the input: LFs, plus one for a last line without an LF.
@@ -109,7 +108,7 @@ struct _UnsafeCSVTokenizer {
         return fields[i]
     }
 
-    /// The text of a field. Valid until the next `nextRecord()` or `deallocate()`.
+    /// The text of a field. Valid until the next `nextRecord()`, and never after the tokenizer.
     @inline(__always)
     func bytes(of f: _CSVField) -> UnsafeBufferPointer<UInt8> {
         let base = f.inScratch ? UnsafePointer(scratch.baseAddress!) : input.baseAddress!
@@ -185,9 +184,11 @@ struct _UnsafeCSVTokenizer {
     /// `-`) are not; only such a byte (often a space) is looked at alone. The last bytes go one
     /// at a time.
     ///
+    /// `scanUnquotedReference` is its plain twin; a property test holds the two equal.
+    ///
     /// - Precondition: `from <= n`, `p` valid for `n` bytes.
     @inline(__always)
-    private static func scanUnquoted(_ p: UnsafePointer<UInt8>, from: Int, count n: Int) -> Int {
+    static func scanUnquoted(_ p: UnsafePointer<UInt8>, from: Int, count n: Int) -> Int {
         var i = from
         // Safe: `&+` below never passes `n`, which is an allocation's size.
         while i &+ 8 <= n {
@@ -204,6 +205,20 @@ struct _UnsafeCSVTokenizer {
         while i < n {
             if _endsUnquoted(p, i, n) { return i }
             i &+= 1
+        }
+        return n
+    }
+
+    /// What `scanUnquoted` finds, one byte at a time and spelled out: the first `,` `"` or LF, or
+    /// CR followed by LF or at the end, at or after `from`; else `n`.
+    static func scanUnquotedReference(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        let n = bytes.count
+        for i in from..<n {
+            switch bytes[i] {
+            case UInt8(ascii: ","), UInt8(ascii: "\""), UInt8(ascii: "\n"): return i
+            case UInt8(ascii: "\r") where i + 1 == n || bytes[i + 1] == UInt8(ascii: "\n"): return i
+            default: continue
+            }
         }
         return n
     }
@@ -364,7 +379,7 @@ struct _CSVColumnMap {
     ///
     /// - Throws: a missing required column, a wanted column named twice, or a quoting mistake.
     init(
-        header tok: _UnsafeCSVTokenizer, required: [String], optional: [String], file: String
+        header tok: borrowing _UnsafeCSVTokenizer, required: [String], optional: [String], file: String
     ) throws(CSVLineError) {
         if let problem = tok.problem {
             throw CSVLineError(

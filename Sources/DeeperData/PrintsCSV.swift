@@ -47,7 +47,6 @@ public struct PrintsCSV: Sendable {
         var result: Result<PrintsCSV, CSVLineError>!
         bytes.withMemoryRebound(to: UInt8.self) { input in
             var reader = _PrintsReader(input, fileName: fileName, maxStoredErrors: maxStoredErrors)
-            defer { reader.tokenizer.deallocate() }
             result = Result { () throws(CSVLineError) in try reader.run() }
         }
         return try result.get()
@@ -88,7 +87,8 @@ public struct PrintsCSV: Sendable {
 // MARK: - The reader
 
 /// One pass over a prints file: the tokenizer, the caches and the result being built.
-struct _PrintsReader {
+/// Noncopyable because it owns the tokenizer.
+struct _PrintsReader: ~Copyable {
     var tokenizer: _UnsafeCSVTokenizer
     private let inputCount: Int
     private let fileName: String

@@ -185,7 +185,6 @@ public struct SyntheticMarket: Sendable {
     /// is only valid during the call.
     public func writeCSV(to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         var writer = CSVWriter(symbols: universe.map(\.name), venues: Self.venues)
-        defer { writer.deallocate() }
         writer.append("symbol,time,price,size,venue\n")
         try forEachDay { base, day in
             let baseMs = base / Nanos.perMillisecond
@@ -576,10 +575,22 @@ private struct SymbolState {
 // MARK: - CSV formatting
 
 /// Formats print lines into one reusable buffer, with no per-field allocation.
-private struct CSVWriter {
+///
+/// The buffer is written without bounds checks, so every write is proved to fit first: the
+/// longest line this writer can produce (`lineBound`, from the longest symbol and venue it was
+/// given) is computed once, and every line starts only where that many bytes are left
+/// (`isNearlyFull`, then a `precondition` per line). Noncopyable: it owns the buffer and frees it
+/// in its `deinit`.
+private struct CSVWriter: ~Copyable {
     static let capacity = 1 << 20
-    /// Room left for the longest line (16 + 24 + 10 + 10 + 4 bytes and separators < 128).
-    static let slack = 128
+    /// The longest date prefix `appendLine` accepts: "YYYY-MM-DDT" is 11 bytes up to year 9999.
+    static let maxDatePrefix = 11
+    /// "HH:MM:SS.mmmZ," after the date.
+    static let clockBytes = 14
+    /// The price and its comma: ticks below 2^24 are at most "1677.7215," (4 + 1 + 4 + 1).
+    static let maxPriceBytes = 10
+    /// The size: a `UInt32` has at most 10 digits.
+    static let maxSizeBytes = 10
 
     let buffer: UnsafeMutableRawBufferPointer
     var used = 0
@@ -587,6 +598,8 @@ private struct CSVWriter {
     let symbolBytes: [[UInt8]]
     /// Each venue's bytes preceded by "," and followed by "\n".
     let venueBytes: [[UInt8]]
+    /// The most bytes one `appendLine` writes.
+    let lineBound: Int
     /// "YYYY-MM-DDT" of `cachedDay` (days since the epoch).
     var cachedDay = Int64.min
     var datePrefix: [UInt8] = []
@@ -595,18 +608,26 @@ private struct CSVWriter {
         buffer = .allocate(byteCount: Self.capacity, alignment: 16)
         symbolBytes = symbols.map { Array($0.utf8) + [UInt8(ascii: ",")] }
         venueBytes = venues.map { [UInt8(ascii: ",")] + Array($0.utf8) + [UInt8(ascii: "\n")] }
+        lineBound =
+            (symbolBytes.map(\.count).max() ?? 0) + Self.maxDatePrefix + Self.clockBytes + Self.maxPriceBytes
+            + Self.maxSizeBytes + (venueBytes.map(\.count).max() ?? 0)
+        // A chunk holds many lines; names long enough to break that are not market symbols.
+        precondition(lineBound <= Self.capacity / 16, "symbol or venue names too long for the CSV writer")
     }
 
-    func deallocate() { buffer.deallocate() }
+    deinit { buffer.deallocate() }
 
-    var isNearlyFull: Bool { used > Self.capacity - Self.slack }
+    /// True when another line might not fit: take the chunk first.
+    var isNearlyFull: Bool { used > Self.capacity - lineBound }
 
     mutating func takeChunk() -> UnsafeRawBufferPointer {
         defer { used = 0 }
         return UnsafeRawBufferPointer(rebasing: buffer[0..<used])
     }
 
+    /// Appends text (the header), checked: it is not a line `lineBound` covers.
     mutating func append(_ text: String) {
+        precondition(text.utf8.count <= Self.capacity - used, "CSV writer buffer full")
         for b in text.utf8 { buffer[used] = b; used += 1 }
     }
 
@@ -640,7 +661,11 @@ private struct CSVWriter {
         used += digits
     }
 
+    /// Appends one print's line.
+    ///
+    /// - Precondition: `lineBound` bytes are left (callers take the chunk when `isNearlyFull`).
     mutating func appendLine(_ p: DayPrint, baseMs: Int64) {
+        precondition(used <= Self.capacity - lineBound, "CSV writer buffer full")
         append(symbolBytes[Int(p.symbol)])
 
         // Time: YYYY-MM-DDTHH:MM:SS.mmmZ
@@ -649,6 +674,7 @@ private struct CSVWriter {
         if day != cachedDay {
             cachedDay = day
             datePrefix = Array((CivilDate(daysSinceEpoch: Int(day)).description + "T").utf8)
+            precondition(datePrefix.count <= Self.maxDatePrefix, "date beyond year 9999")
         }
         append(datePrefix)
         let msOfDay = Int(ms - day * 86_400_000)

@@ -55,7 +55,6 @@ public struct UniverseCSV: Sendable {
         var result: Result<UniverseCSV, CSVLineError>!
         bytes.withMemoryRebound(to: UInt8.self) { input in
             var tokenizer = _UnsafeCSVTokenizer(input)
-            defer { tokenizer.deallocate() }
             result = Result { () throws(CSVLineError) in
                 try read(&tokenizer, fileName: fileName, maxStoredErrors: maxStoredErrors)
             }

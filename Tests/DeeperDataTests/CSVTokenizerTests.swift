@@ -1,3 +1,4 @@
+import PropertyBased
 import Testing
 
 @testable import DeeperData
@@ -20,7 +21,6 @@ private func tokenize(_ bytes: [UInt8]) -> [Record] {
     var out: [Record] = []
     bytes.withUnsafeBufferPointer { input in
         var tok = _UnsafeCSVTokenizer(input)
-        defer { tok.deallocate() }
         while tok.nextRecord() {
             out.append(
                 Record(
@@ -157,7 +157,6 @@ struct CSVTokenizerTests {
         func count(_ text: String) -> Int {
             Array(text.utf8).withUnsafeBufferPointer { input in
                 var tok = _UnsafeCSVTokenizer(input)
-                defer { tok.deallocate() }
                 while tok.nextRecord() {}
                 return tok.physicalLineCount
             }
@@ -169,5 +168,62 @@ struct CSVTokenizerTests {
         #expect(count("\"x\ny\"\n") == 2)
         #expect(count("a,\"unterminated\n\n") == 2)
         #expect(count("\r\n\r\n") == 2)
+    }
+}
+
+/// The word-at-a-time scan for the end of an unquoted field against its byte-by-byte twin.
+@Suite("CSV unquoted-field scan")
+struct CSVScanTests {
+    /// Bytes that matter to the scan, and some that do not: the delimiters, CR and LF, bytes
+    /// either side of the 0x2D word-test threshold, spaces, NUL and high bytes (UTF-8, 0xFF).
+    static let alphabet: [UInt8] = [
+        0x2C, 0x22, 0x0A, 0x0D, 0x20, 0x2B, 0x2D, 0x2E, 0x00, 0x41, 0x31, 0x7F, 0x80, 0xC3, 0xA9, 0xFF,
+    ]
+
+    static func scans(_ bytes: [UInt8], from: Int) -> (word: Int, reference: Int) {
+        bytes.withUnsafeBufferPointer { b in
+            // A copy in its own allocation, so a read past the end would not read a neighbour's bytes.
+            let own = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, b.count))
+            defer { own.deallocate() }
+            _ = own.initialize(from: b)
+            let word = _UnsafeCSVTokenizer.scanUnquoted(UnsafePointer(own.baseAddress!), from: from, count: b.count)
+            return (word, _UnsafeCSVTokenizer.scanUnquotedReference(b, from: from))
+        }
+    }
+
+    /// Random bytes of every length around the 8-byte word (and a few words long), from every
+    /// kind of start.
+    @Test func wordScanEqualsByteScan() async {
+        let bytes = Gen.element(of: Self.alphabet).map { $0! }.array(of: 0...40)
+        await propertyCheck(count: 3000, input: bytes, Gen.int(in: 0...40)) { bytes, start in
+            let from = min(start, bytes.count)
+            let (word, reference) = Self.scans(bytes, from: from)
+            #expect(word == reference, "\(bytes) from \(from)")
+        }
+    }
+
+    /// Field text with one special byte placed at every position of every length 0…24, from
+    /// starts 0…3: the byte the word test must find in each lane, and at the tail.
+    @Test func everySpecialByteAtEveryPosition() {
+        for length in 0...24 {
+            for position in 0..<max(1, length) {
+                for special: UInt8 in [0x2C, 0x22, 0x0A, 0x0D, 0x20, 0x80] {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "7"), count: length)
+                    if position < length { bytes[position] = special }
+                    for from in 0...min(3, length) {
+                        let (word, reference) = Self.scans(bytes, from: from)
+                        #expect(
+                            word == reference,
+                            "length \(length), 0x\(String(special, radix: 16)) at \(position), from \(from)")
+                    }
+                    // A CR before an LF ends the field; before anything else it is text.
+                    if position + 1 < length && special == 0x0D {
+                        bytes[position + 1] = 0x0A
+                        let (word, reference) = Self.scans(bytes, from: 0)
+                        #expect(word == reference && word == position)
+                    }
+                }
+            }
+        }
     }
 }

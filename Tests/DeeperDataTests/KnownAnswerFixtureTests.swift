@@ -1,17 +1,27 @@
 import DeeperData
-import DeeperKernels
 import Foundation
 import Testing
 
+@testable import DeeperKernels
+
 /// `fixtures/known-answers/`: hand-worked numbers (see the README there) through the whole
-/// offline path — CSV parsing, the store, the batch engine and the JSON writer.
+/// offline path — CSV parsing, the store, the kernels and the JSON writer — on the fast path
+/// (the batch engine, on one and two threads) and on the reference.
 @Suite struct KnownAnswerFixtureTests {
+    enum Path: String, CaseIterable, CustomTestStringConvertible {
+        case fastOneThread = "fast, 1 thread"
+        case fastTwoThreads = "fast, 2 threads"
+        case reference
+
+        var testDescription: String { rawValue }
+    }
+
     static let folder = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fixtures/known-answers")
 
-    @Test(arguments: [1, 2])
-    func engineReproducesHandWorkedAnswers(threads: Int) throws {
+    @Test(arguments: Path.allCases)
+    func engineReproducesHandWorkedAnswers(path: Path) throws {
         let expectedData = try Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))
         let expected = try #require(try JSONSerialization.jsonObject(with: expectedData) as? [String: Any])
         let asOf = try #require(TimeText.parseInstant(expected["as_of"] as! String))
@@ -21,8 +31,27 @@ import Testing
             skipInvalid: false)
         let (symbols, requests) = input.requests(for: nil)
         #expect(symbols == ["KA ONE", "KA TWO", "KA LATE"])
-        let metrics = BatchEngine(threads: threads).run(
-            store: input.store, requests: requests, asOf: .instant(asOf), parameters: AnalysisParameters())
+        let parameters = AnalysisParameters()
+        let metrics: [SymbolMetrics]
+        switch path {
+        case .fastOneThread, .fastTwoThreads:
+            metrics = BatchEngine(threads: path == .fastOneThread ? 1 : 2).run(
+                store: input.store, requests: requests, asOf: .instant(asOf), parameters: parameters)
+            // The fast path computed every symbol itself (none went to the reference).
+            let workspace = KernelWorkspace()
+            for r in requests {
+                _ = workspace.analyzeSymbol(
+                    input.store.columns, range: r.storeIndex.map { input.store.range(ofSymbol: $0) } ?? 0..<0,
+                    avgADV: r.avgADV, asOf: .instant(asOf), parameters: parameters)
+            }
+            #expect(workspace.referenceFallbacks == 0)
+        case .reference:
+            metrics = requests.map { r in
+                ReferenceKernels.analyzeSymbol(
+                    input.store.columns, range: r.storeIndex.map { input.store.range(ofSymbol: $0) } ?? 0..<0,
+                    avgADV: r.avgADV, asOf: .instant(asOf), parameters: parameters)
+            }
+        }
         let json = ResultJSON.jobResult(
             jobID: "local", symbols: symbols, metrics: metrics, processedCount: symbols.count, finishedAt: 0)
         let actual = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])

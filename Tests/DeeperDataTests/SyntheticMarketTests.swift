@@ -140,6 +140,22 @@ struct SyntheticMarketTests {
         #expect(Double(subPenny) < 0.10 * Double(prints.count), "most prints are on the cent grid")
     }
 
+    /// The writer fills its 1 MiB buffer to within one line of the end, never past it, and the
+    /// chunks join into whole lines.
+    @Test func chunksFillTheBufferAndNeverOverrunIt() throws {
+        let market = SyntheticMarket(Self.medium)
+        var chunks: [Int] = []
+        var bytes: [UInt8] = []
+        market.writeCSV {
+            chunks.append($0.count)
+            bytes.append(contentsOf: $0)
+        }
+        try #require(chunks.count >= 2, "the medium market spans more than one chunk")
+        #expect(chunks.allSatisfy { $0 <= 1 << 20 })
+        #expect(chunks.dropLast().allSatisfy { $0 > (1 << 20) - 128 })
+        #expect(Self.rows(bytes).count == market.printCount() + 1)
+    }
+
     @Test func emptyUniverseWritesOnlyTheHeader() {
         let market = SyntheticMarket(SyntheticMarket.Configuration(symbols: 0, tradingDays: 2))
         #expect(market.printCount() == 0)

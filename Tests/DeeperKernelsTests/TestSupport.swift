@@ -1,4 +1,5 @@
 @testable import DeeperKernels
+import Testing
 
 // Shared helpers for the kernel tests: readable prints in, a `PrintStore` or metrics out.
 
@@ -79,15 +80,44 @@ func makeStore(_ symbols: [(String, [TestPrint])], rules: Rules = .default) -> P
     return PrintStore(prints: raw, symbols: symbols.map(\.0), venues: venues.names, rules: rules)
 }
 
-/// The reference metrics of one symbol made of `prints`.
-func analyze(
-    _ prints: [TestPrint], avgADV: String? = nil, asOf: AsOf = .last, rules: Rules = .default,
-    detail: Bool = false
-) -> SymbolMetrics {
-    let store = makeStore([("TEST", prints)], rules: rules)
-    return ReferenceKernels.analyzeSymbol(
-        store.columns, range: store.range(ofSymbol: 0), avgADV: avgADV.map { ExactDecimal($0)! }, asOf: asOf,
-        parameters: AnalysisParameters(rules: rules, detail: detail))
+/// The two implementations of every metric: known answers hold on both.
+enum KernelPath: String, CaseIterable, CustomTestStringConvertible {
+    /// `KernelWorkspace`, the path the engine runs.
+    case fast
+    /// `ReferenceKernels`, SPEC written out plainly.
+    case reference
+
+    var testDescription: String { rawValue }
+
+    /// The metrics of one symbol made of `prints`, on this path.
+    ///
+    /// The fast path must compute them itself: a symbol it hands to the reference (a price span
+    /// wider than `KernelWorkspace.maxDenseSpan`) fails the test, since it would only check the
+    /// reference twice.
+    ///
+    /// - Parameter kernels: what the fast path runs (the reference always computes everything).
+    func analyze(
+        _ prints: [TestPrint], avgADV: String? = nil, asOf: AsOf = .last, rules: Rules = .default,
+        detail: Bool = false, kernels: KernelSet = .all, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> SymbolMetrics {
+        let store = makeStore([("TEST", prints)], rules: rules)
+        let adv = avgADV.map { ExactDecimal($0)! }
+        let parameters = AnalysisParameters(rules: rules, detail: detail)
+        switch self {
+        case .fast:
+            let workspace = KernelWorkspace()
+            let m = workspace.analyzeSymbol(
+                store.columns, range: store.range(ofSymbol: 0), avgADV: adv, asOf: asOf, parameters: parameters,
+                kernels: kernels)
+            #expect(
+                workspace.referenceFallbacks == 0, "the fast path fell back to the reference",
+                sourceLocation: sourceLocation)
+            return m
+        case .reference:
+            return ReferenceKernels.analyzeSymbol(
+                store.columns, range: store.range(ofSymbol: 0), avgADV: adv, asOf: asOf, parameters: parameters)
+        }
+    }
 }
 
 /// Whether two reported doubles agree as SPEC §10 asks: within max(1e-9 × |x|, 1e-9); nil only with nil.
@@ -97,4 +127,15 @@ func isClose(_ a: Double?, _ b: Double?) -> Bool {
     case (let x?, let y?): return abs(x - y) <= max(1e-9 * abs(y), 1e-9)
     default: return false
     }
+}
+
+/// Columns holding `price` and `size` (and `weight`, default 1.0 each) at times 0, 1, 2, …: for
+/// the tests that hold one unsafe function equal to its plain twin.
+func columns(price: [Int64], size: [Int32], weight: [Int32]? = nil) -> PrintColumns {
+    precondition(price.count == size.count && (weight?.count ?? price.count) == price.count)
+    var c = PrintColumns()
+    for i in price.indices {
+        c.append(time: Int64(i), price: price[i], size: size[i], venue: 0, weight: weight?[i] ?? 1000)
+    }
+    return c
 }

@@ -247,28 +247,6 @@ public struct LiveHistory: Sendable {
     }
 }
 
-// MARK: - Column edits
-
-extension PrintColumns {
-    /// Inserts one print at `i` in every column: O(count − i).
-    mutating func _insert(time t: Int64, price p: Int64, size s: Int32, venue v: UInt16, weight w: Int32, at i: Int) {
-        time.insert(t, at: i)
-        price.insert(p, at: i)
-        size.insert(s, at: i)
-        venue.insert(v, at: i)
-        weight.insert(w, at: i)
-    }
-
-    /// Removes the first `k` prints of every column, keeping capacity when unshared: O(count − k).
-    mutating func _removeFirst(_ k: Int) {
-        time.removeFirst(k)
-        price.removeFirst(k)
-        size.removeFirst(k)
-        venue.removeFirst(k)
-        weight.removeFirst(k)
-    }
-}
-
 // MARK: - Byte caches
 
 /// Up to 16 bytes packed into two words, plus the length (so a key never equals a shorter key

@@ -3,20 +3,25 @@
 ///
 /// The columns are what every kernel reads. `weight` is derived from `size`, `venue` and the
 /// rules once, when the columns are built, so the hot loops never branch on venue or size.
+///
+/// Invariant: every column has `count` elements. The fast kernels read all of them through raw
+/// pointers over `0..<count` without bounds checks, so the columns can be read but only changed
+/// here, a print at a time in every column at once.
 public struct PrintColumns: Sendable {
     /// Nanoseconds since the Unix epoch.
-    public var time: [Int64] = []
+    public private(set) var time: [Int64] = []
     /// Price in ticks of $0.0001.
-    public var price: [Int64] = []
+    public private(set) var price: [Int64] = []
     /// Shares.
-    public var size: [Int32] = []
+    public private(set) var size: [Int32] = []
     /// Index into `PrintStore.venues` (0 = unknown).
-    public var venue: [UInt16] = []
+    public private(set) var venue: [UInt16] = []
     /// GRPAN weight in thousandths (SPEC §2), from `Rules.grpanWeight`.
-    public var weight: [Int32] = []
+    public private(set) var weight: [Int32] = []
 
     public init() {}
 
+    /// The number of prints (the length of every column).
     public var count: Int { time.count }
 
     public mutating func reserveCapacity(_ n: Int) {
@@ -33,6 +38,24 @@ public struct PrintColumns: Sendable {
         size.append(s)
         venue.append(v)
         weight.append(w)
+    }
+
+    /// Inserts one print at `i` in every column: O(count − i).
+    mutating func _insert(time t: Int64, price p: Int64, size s: Int32, venue v: UInt16, weight w: Int32, at i: Int) {
+        time.insert(t, at: i)
+        price.insert(p, at: i)
+        size.insert(s, at: i)
+        venue.insert(v, at: i)
+        weight.insert(w, at: i)
+    }
+
+    /// Removes the first `k` prints of every column, keeping capacity when unshared: O(count − k).
+    mutating func _removeFirst(_ k: Int) {
+        time.removeFirst(k)
+        price.removeFirst(k)
+        size.removeFirst(k)
+        venue.removeFirst(k)
+        weight.removeFirst(k)
     }
 }
 

@@ -1,26 +1,20 @@
 /// Scratch memory for the fast kernels, reused across symbols: one per thread.
 ///
 /// `analyzeSymbol` allocates nothing once the workspace has grown to the widest symbol it has
-/// seen (detail mode's `top_prices` aside).
+/// seen (detail mode's `top_prices` aside). The scratch is noncopyable and frees itself when the
+/// workspace goes.
 public final class KernelWorkspace {
-    @usableFromInline var histogram = _GRPANHistogram()
-    @usableFromInline var srpan = SRPANAccumulator()
-    #if BLAS
-    var blas = _BLASScratch()
-    #endif
-    /// Widest price span (in ticks) handled by the dense histograms; wider symbols (a bad print
-    /// at $0.01 beside $25 prints) take the reference path instead.
+    private var histogram = _GRPANHistogram()
+    private let srpan = _SRPANAccumulator()
+    /// Widest price span (in ticks) handled by the dense histograms: $209.7152. A wider symbol
+    /// (a print at $99,999 beside $25 prints) takes the reference path instead.
     public static let maxDenseSpan = 1 << 21
 
-    public init() {}
+    /// How many symbols this workspace handed to the reference path because their GRPAN price
+    /// span exceeded `maxDenseSpan`: the tests' proof that the fast path computed what they compare.
+    private(set) var referenceFallbacks = 0
 
-    deinit {
-        histogram.deallocate()
-        srpan.deallocate()
-        #if BLAS
-        blas.deallocate()
-        #endif
-    }
+    public init() {}
 
     /// Every metric of SPEC §5–§9 for one symbol; equal to `ReferenceKernels.analyzeSymbol`.
     ///
@@ -69,6 +63,7 @@ public final class KernelWorkspace {
         parameters: AnalysisParameters, kernels: KernelSet, columns: PrintColumns
     ) -> SymbolMetrics {
         let rules = parameters.rules
+        let calendar = parameters.calendar
         let limit = MetricsAssembly.effectiveSizeLimit(avgADV: avgADV, rules: rules)
 
         // History (SPEC §4–§5): a suffix-capped prefix of the symbol's prints.
@@ -88,35 +83,34 @@ public final class KernelWorkspace {
         guard start < end else { return .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail) }
         let lastPrice = price[end - 1]
 
-        // Window starts, each the first index of a suffix of history.
-        var grpanStarts = InlineArray<7, Int>(repeating: end)
-        grpanStarts[0] = max(start, end - rules.latestPanPrints)
-        for k in 0..<4 {
-            let (from, overflow) = now.subtractingReportingOverflow(Int64(rules.panMinutes[k]) * Nanos.perMinute)
-            grpanStarts[1 + k] = Self.lowerBound(time, start, end, overflow ? Int64.min : from)
+        // Every window's start: the first index of its suffix of history.
+        var starts = _WindowSlots<Int>(repeating: end)
+        for w in GRPANWindow.all {
+            starts[w] =
+                switch w.length(rules) {
+                case .prints(let n): max(start, end - n)
+                case .minutes(let minutes):
+                    Self.lowerBound(time, start, end, Self.instant(minutes: minutes, before: now))
+                case .tradingDays(let days):
+                    Self.lowerBound(time, start, end, calendar.windowStart(tradingDays: days, at: now))
+                }
         }
-        let calendar = parameters.calendar
-        for k in 0..<2 {
-            let from = calendar.windowStart(tradingDays: rules.panTradingDays[k], at: now)
-            grpanStarts[5 + k] = Self.lowerBound(time, start, end, from)
-        }
-        var rwvapStarts = InlineArray<3, Int>(repeating: end)
-        for k in 0..<3 {
-            let days = rules.rwvapTradingDays[k]
+        for w in RWVAPWindow.all {
+            let days = w.tradingDays(rules)
             // pan_1d / pan_3d share their calendar lookups with rwvap_1d / rwvap_3d by default.
-            if let j = (0..<2).first(where: { rules.panTradingDays[$0] == days }) {
-                rwvapStarts[k] = grpanStarts[5 + j]
+            if let same = GRPANWindow.all.first(where: { $0.length(rules) == .tradingDays(days) }) {
+                starts[w] = starts[same]
             } else {
-                rwvapStarts[k] = Self.lowerBound(time, start, end, calendar.windowStart(tradingDays: days, at: now))
+                starts[w] = Self.lowerBound(time, start, end, calendar.windowStart(tradingDays: days, at: now))
             }
         }
 
-        // GRPAN modes: one backward sweep over the widest GRPAN window.
-        var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
-        var order = InlineArray<7, Int>(repeating: 0)  // window indices, largest start first
-        for k in 0..<7 { order[k] = k }
-        Self.sortDescending(&order, by: grpanStarts)
-        let sweepStart = kernels.contains(.grpan) ? grpanStarts[order[6]] : end
+        // GRPAN modes: one backward sweep over the widest GRPAN window meets every window's
+        // start, latest first.
+        var sweepOrder = InlineArray<7, GRPANWindow>(repeating: .latestPan)
+        for w in GRPANWindow.all { sweepOrder[w.rawValue] = w }
+        Self.sortLatestFirst(&sweepOrder) { starts[$0] }
+        let sweepStart = kernels.contains(.grpan) ? starts[sweepOrder[GRPANWindow.count - 1]] : end
         var lowest = Int64.max
         var highest = Int64.min
         for i in sweepStart..<end {
@@ -124,65 +118,59 @@ public final class KernelWorkspace {
             highest = max(highest, price[i])
         }
         let width = sweepStart < end ? Int(highest - lowest) + 1 : 1
-        guard width <= Self.maxDenseSpan else {
-            return ReferenceKernels.analyzeSymbol(
-                columns, range: range, avgADV: avgADV, asOf: asOf, parameters: parameters)
-        }
+        guard width <= Self.maxDenseSpan else { return fallBackToReference(columns, range, avgADV, asOf, parameters) }
         if width > histogram.capacity { histogram.grow(to: width) }
-        var sortedStarts = InlineArray<7, Int>(repeating: 0)
-        for k in 0..<7 { sortedStarts[k] = grpanStarts[order[k]] }
-        var modes = InlineArray<7, Int64?>(repeating: nil)
+        var sweepStarts = InlineArray<7, Int>(repeating: 0)
+        for k in sweepOrder.indices { sweepStarts[k] = starts[sweepOrder[k]] }
+        var sweepModes = InlineArray<7, Int64?>(repeating: nil)
         if kernels.contains(.grpan) {
             histogram.sweepUnsafe(
-                price: price, weight: weight, end: end, base: lowest, width: width, starts: sortedStarts,
-                into: &modes)
+                price: price, weight: weight, end: end, base: lowest, width: width, starts: sweepStarts,
+                into: &sweepModes)
         }
 
-        // Volumes: sum each piece between consecutive window starts once, then accumulate.
-        var cuts = InlineArray<10, Int>(repeating: end)
-        if kernels.contains(.grpan) { for k in 0..<7 { cuts[k] = grpanStarts[k] } }
-        if kernels.contains(.rwvap) { for k in 0..<3 { cuts[7 + k] = rwvapStarts[k] } }
-        var cutOrder = InlineArray<10, Int>(repeating: 0)
-        for k in 0..<10 { cutOrder[k] = k }
-        Self.sortDescending(&cutOrder, by: cuts)
-        var sums = InlineArray<10, SegmentSums>(repeating: SegmentSums())
+        // Volumes: cut history at the start of every window the kernels need, sum each piece
+        // between consecutive cuts once, and give each window the running total from its start.
+        var cuts = starts
+        if !kernels.contains(.grpan) { for w in GRPANWindow.all { cuts[w] = end } }
+        if !kernels.contains(.rwvap) { for w in RWVAPWindow.all { cuts[w] = end } }
+        var cutOrder = _WindowSlots<Int>.slotOrder
+        Self.sortLatestFirst(&cutOrder) { cuts[slot: $0] }
+        var sums = _WindowSlots<SegmentSums>(repeating: SegmentSums())
         var running = SegmentSums()
         var upper = end
-        for k in 0..<10 {
-            let c = cutOrder[k]
-            let lower = cuts[c]
+        for k in cutOrder.indices {
+            let slot = cutOrder[k]
+            let lower = cuts[slot: slot]
             if lower < upper {
-                #if BLAS
-                let piece = SegmentSums.sumBLAS(
-                    price: price, size: size, range: lower..<upper, effectiveSizeLimit: limit, scratch: &blas)
-                #else
                 let piece = SegmentSums.sumUnsafe(price: price, size: size, range: lower..<upper, effectiveSizeLimit: limit)
-                #endif
                 running = running + piece
                 upper = lower
             }
-            sums[c] = running
+            sums[slot: slot] = running
         }
 
-        for k in 0..<7 where kernels.contains(.grpan) {
-            let w = order[k]
-            let s = grpanStarts[w]
-            let band = modes[k].map {
+        var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
+        for k in sweepOrder.indices where kernels.contains(.grpan) {
+            let w = sweepOrder[k]
+            let s = starts[w]
+            let band = sweepModes[k].map {
                 _GRPANHistogram.bandCountUnsafe(
                     price: price, range: s..<end, center: $0, band: rules.concentrationRangeTicks)
             } ?? 0
-            grpan[w] = MetricsAssembly.grpanWindow(
-                mode: modes[k], printCount: end - s, realLotCount: sums[w].volume, bandCount: band)
+            grpan[w.rawValue] = MetricsAssembly.grpanWindow(
+                mode: sweepModes[k], printCount: end - s, realLotCount: sums[w].volume, bandCount: band)
             if parameters.detail {
-                grpan[w].topPrices = ReferenceKernels.topPrices(
+                grpan[w.rawValue].topPrices = ReferenceKernels.topPrices(
                     columns, window: s..<end, limit: ReferenceKernels.topPricesLimit)
             }
         }
         MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
         let emptyRWVAP = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: lastPrice, avgADV: avgADV, rules: rules)
         var rwvap = InlineArray<3, RWVAPWindowMetrics>(repeating: emptyRWVAP)
-        for k in 0..<3 where kernels.contains(.rwvap) && rwvapStarts[k] < end {
-            rwvap[k] = MetricsAssembly.rwvapWindow(sums[7 + k].rwvap, lastPrice: lastPrice, avgADV: avgADV, rules: rules)
+        for w in RWVAPWindow.all where kernels.contains(.rwvap) && starts[w] < end {
+            rwvap[w.rawValue] = MetricsAssembly.rwvapWindow(
+                sums[w].rwvap, lastPrice: lastPrice, avgADV: avgADV, rules: rules)
         }
         let candidates = max(start, end - rules.srpanCandidates)..<end
         let srpan = kernels.contains(.srpan)
@@ -194,18 +182,68 @@ public final class KernelWorkspace {
             rod: MetricsAssembly.rod(rwvap, lastPrice: lastPrice), grpan: grpan, rwvap: rwvap, srpan: srpan)
     }
 
-    /// Insertion sort of window indices by their start, largest first (ties keep index order).
+    /// A symbol whose GRPAN window spans more than `maxDenseSpan` ticks: too wide for the dense
+    /// histogram, so the reference computes it (rare: a bad print far from the rest).
+    @inline(never)
+    private func fallBackToReference(
+        _ columns: PrintColumns, _ range: Range<Int>, _ avgADV: ExactDecimal?, _ asOf: AsOf,
+        _ parameters: AnalysisParameters
+    ) -> SymbolMetrics {
+        referenceFallbacks += 1
+        return ReferenceKernels.analyzeSymbol(columns, range: range, avgADV: avgADV, asOf: asOf, parameters: parameters)
+    }
+
+    /// `now` minus `minutes`, or `Int64.min` when that is before every representable instant.
     @inline(__always)
-    static func sortDescending<let n: Int>(_ order: inout InlineArray<n, Int>, by key: InlineArray<n, Int>) {
+    static func instant(minutes: Int, before now: Int64) -> Int64 {
+        let (from, overflow) = now.subtractingReportingOverflow(Int64(minutes) * Nanos.perMinute)
+        return overflow ? Int64.min : from
+    }
+
+    /// Insertion sort by `start`, largest first; ties keep their order. For a handful of items.
+    @inline(__always)
+    static func sortLatestFirst<let n: Int, Item>(_ items: inout InlineArray<n, Item>, start: (Item) -> Int) {
         for i in 1..<n {
-            let x = order[i]
+            let x = items[i]
             var j = i
-            while j > 0 && key[order[j - 1]] < key[x] {
-                order[j] = order[j - 1]
+            while j > 0 && start(items[j - 1]) < start(x) {
+                items[j] = items[j - 1]
                 j -= 1
             }
-            order[j] = x
+            items[j] = x
         }
+    }
+}
+
+/// One value per window of both metrics, named by window: GRPAN's seven slots, then RWVAP's
+/// three. The volume pass cuts history at every window start of both, so their starts and sums
+/// sit side by side.
+struct _WindowSlots<Value> {
+    /// `GRPANWindow.count + RWVAPWindow.count`, spelled as the literal `InlineArray` needs (a test
+    /// holds the two equal).
+    static var count: Int { 10 }
+
+    private var values: InlineArray<10, Value>
+
+    init(repeating value: Value) { values = InlineArray(repeating: value) }
+
+    /// Every slot, in slot order.
+    static var slotOrder: InlineArray<10, Int> { InlineArray { $0 } }
+
+    subscript(_ w: GRPANWindow) -> Value {
+        get { values[w.rawValue] }
+        set { values[w.rawValue] = newValue }
+    }
+
+    subscript(_ w: RWVAPWindow) -> Value {
+        get { values[GRPANWindow.count + w.rawValue] }
+        set { values[GRPANWindow.count + w.rawValue] = newValue }
+    }
+
+    /// A slot by number, for walking every window of both metrics in some order.
+    subscript(slot slot: Int) -> Value {
+        get { values[slot] }
+        set { values[slot] = newValue }
     }
 }
 
@@ -220,17 +258,4 @@ public struct KernelSet: OptionSet, Sendable {
     public static let rwvap = KernelSet(rawValue: 2)
     public static let srpan = KernelSet(rawValue: 4)
     public static let all: KernelSet = [.grpan, .rwvap, .srpan]
-}
-
-extension SymbolMetrics {
-    /// A symbol with no history: nulls everywhere, RWVAP still reporting avg_adv (SPEC §10);
-    /// in detail mode every window's `topPrices` is an empty list.
-    public static func noHistory(avgADV: ExactDecimal?, rules: Rules, detail: Bool = false) -> SymbolMetrics {
-        let rwvap = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: nil, avgADV: avgADV, rules: rules)
-        var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
-        if detail { for i in 0..<7 { grpan[i].topPrices = [] } }
-        return SymbolMetrics(
-            asOf: nil, lastPrice: nil, tickCount: 0, god: nil, rod: nil,
-            grpan: grpan, rwvap: InlineArray(repeating: rwvap), srpan: .empty)
-    }
 }

@@ -1,71 +1,84 @@
-/// SRPAN's aggregates over the candidate prints (SPEC §9), on fixed scratch: no allocation.
-///
-/// Candidates are few (30 by default), so distinct cents are kept in first-appearance order in
-/// a small array and found by linear search; that order is also SRPAN's tie order.
-@usableFromInline
-struct SRPANAccumulator {
-    @usableFromInline var cents: UnsafeMutablePointer<Int64>
-    @usableFromInline var weights: UnsafeMutablePointer<Int64>
+// SRPAN (SPEC §9): is the tape two-sided? The heaviest cent G1 among the last prints, the
+// heaviest cent G2 far enough from it, and how balanced, heavy and far apart the two are.
+//
+// This folder holds the metric whole: its numbers and exact aggregates here, the plain reference
+// in `SRPAN+Reference.swift`, the allocation-free accumulator in `SRPAN+Unsafe.swift`. The test
+// that holds them equal is `Tests/DeeperKernelsTests/SRPAN/SRPANTests.swift`.
 
-    init() {
-        cents = .allocate(capacity: SRPANScratch.capacity)
-        weights = .allocate(capacity: SRPANScratch.capacity)
+public enum SRPANDirection: String, Sendable {
+    case up = "UP"
+    case down = "DOWN"
+    case notApplicable = "N/A"
+}
+
+/// SRPAN (SPEC §9). `grpan1`/`grpan2` are exact prices in ticks (whole cents); `spread` in dollars.
+public struct SRPANMetrics: Sendable, Equatable {
+    public var srpanScore: Double = 0
+    public var grpan1: Int64? = nil
+    public var grpan1Conf: Double = 0
+    public var grpan2: Int64? = nil
+    public var grpan2Conf: Double = 0
+    public var spread: Double = 0
+    public var direction: SRPANDirection = .notApplicable
+    public var balanceScore: Double = 0
+    public var totalScore: Double = 0
+    public var spreadScore: Double = 0
+
+    public init() {}
+
+    public static let empty = SRPANMetrics()
+}
+
+/// Integer aggregates of SRPAN (SPEC §9), all weights in thousandths, prices in cents.
+public struct SRPANAggregates: Sendable, Equatable {
+    public var g1Cents: Int64
+    /// Σ V(c) for |c − G1| ≤ confidence band.
+    public var g1BandWeight: Int64
+    /// nil when no cent is far enough from G1.
+    public var g2Cents: Int64?
+    public var g2BandWeight: Int64
+    /// T = Σ V.
+    public var totalWeight: Int64
+
+    public init(g1Cents: Int64, g1BandWeight: Int64, g2Cents: Int64?, g2BandWeight: Int64, totalWeight: Int64) {
+        self.g1Cents = g1Cents
+        self.g1BandWeight = g1BandWeight
+        self.g2Cents = g2Cents
+        self.g2BandWeight = g2BandWeight
+        self.totalWeight = totalWeight
     }
+}
 
-    func deallocate() {
-        cents.deallocate()
-        weights.deallocate()
-    }
+/// Fixed-capacity scratch for SRPAN's candidates (at most `capacity`).
+public enum SRPANScratch {
+    public static let capacity = 256
+}
 
-    /// - Precondition: `range.count` ≤ `SRPANScratch.capacity` (checked by `Rules.validate`).
-    @inlinable
-    func aggregates(price: UnsafePointer<Int64>, size: UnsafePointer<Int32>, range: Range<Int>, rules: Rules)
-        -> SRPANAggregates?
-    {
-        precondition(range.count <= SRPANScratch.capacity)
-        guard range.count >= rules.srpanMinCandidates else { return nil }
-        var distinct = 0
-        var total: Int64 = 0
-        let fullSizes = rules.srpanFullWeightSizes
-        let fullWeight = rules.srpanFullWeight
-        let otherWeight = rules.srpanOtherWeight
-        for i in range {
-            let cent = (price[i] + 50) / 100  // half up: prices are positive
-            let s = size[i]
-            let w = fullSizes.contains(s) ? fullWeight : otherWeight
-            total += w
-            var k = 0
-            while k < distinct && cents[k] != cent { k += 1 }
-            if k == distinct {
-                cents[k] = cent
-                weights[k] = 0
-                distinct += 1
-            }
-            weights[k] += w
+extension MetricsAssembly {
+    /// SRPAN scores from its aggregates (nil aggregates = the empty result).
+    public static func srpan(_ a: SRPANAggregates?, rules: Rules) -> SRPANMetrics {
+        guard let a, a.totalWeight > 0 else { return .empty }
+        var m = SRPANMetrics()
+        m.grpan1 = a.g1Cents * 100
+        m.grpan1Conf = 100.0 * Double(a.g1BandWeight) / Double(a.totalWeight)
+        guard let g2 = a.g2Cents else { return m }
+        m.grpan2 = g2 * 100
+        m.grpan2Conf = 100.0 * Double(a.g2BandWeight) / Double(a.totalWeight)
+        let spreadCents = abs(g2 - a.g1Cents)
+        m.spread = Double(spreadCents) / 100.0
+        m.direction = g2 > a.g1Cents ? .up : .down
+        m.balanceScore = max(0, 100 - abs(m.grpan1Conf - m.grpan2Conf))
+        m.totalScore = min(100, m.grpan1Conf + m.grpan2Conf)
+        if spreadCents <= rules.srpanSpreadFloorCents {
+            m.spreadScore = 0
+        } else if spreadCents >= rules.srpanSpreadCapCents {
+            m.spreadScore = 100
+        } else {
+            m.spreadScore = 100.0 * Double(spreadCents - rules.srpanSpreadFloorCents)
+                / Double(rules.srpanSpreadCapCents - rules.srpanSpreadFloorCents)
         }
-        guard distinct >= 2 else { return nil }
-        var g1 = 0
-        for k in 1..<distinct where weights[k] > weights[g1] { g1 = k }
-        let g1Cent = cents[g1]
-        var g1Band: Int64 = 0
-        var g2 = -1
-        for k in 0..<distinct {
-            let d = abs(cents[k] - g1Cent)
-            if d <= rules.srpanConfidenceCents { g1Band += weights[k] }
-            if d >= rules.srpanSeparationCents && (g2 < 0 || weights[k] > weights[g2]) { g2 = k }
-        }
-        guard g2 >= 0 else {
-            return SRPANAggregates(g1Cents: g1Cent, g1BandWeight: g1Band, g2Cents: nil, g2BandWeight: 0, totalWeight: total)
-        }
-        let g2Cent = cents[g2]
-        var g2Band: Int64 = 0
-        for k in 0..<distinct
-        where abs(cents[k] - g2Cent) <= rules.srpanConfidenceCents
-            && abs(cents[k] - g1Cent) >= rules.srpanSeparationCents
-        {
-            g2Band += weights[k]
-        }
-        return SRPANAggregates(
-            g1Cents: g1Cent, g1BandWeight: g1Band, g2Cents: g2Cent, g2BandWeight: g2Band, totalWeight: total)
+        m.srpanScore = rules.srpanBalanceWeight * m.balanceScore + rules.srpanTotalWeight * m.totalScore
+            + rules.srpanSpreadWeight * m.spreadScore
+        return m
     }
 }

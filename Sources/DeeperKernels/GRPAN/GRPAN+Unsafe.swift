@@ -1,27 +1,32 @@
+// GRPAN's fast path: one backward sweep over a dense per-tick weight histogram, and the SIMD
+// concentration count. Held equal to `GRPAN+Reference.swift` by the kernel property tests.
+
 /// The dense per-tick weight histogram for the GRPAN sweep, owned by one `KernelWorkspace`.
+///
+/// Noncopyable and freed by its `deinit`: the memory has exactly one owner, so it can be neither
+/// freed twice nor used after the workspace is gone. Only its own methods touch the memory.
 ///
 /// Invariant between symbols: every entry is zero. The sweep dirties only the ticks it touches
 /// and clears them before returning, so a symbol costs nothing for the width it does not use.
-@usableFromInline
-struct _GRPANHistogram {
-    /// Σ weight (thousandths) at `base + i`.
-    @usableFromInline var weight: UnsafeMutablePointer<Int64>
-    @usableFromInline var capacity: Int
+struct _GRPANHistogram: ~Copyable {
+    /// Σ weight (thousandths) at `base + i`, for `i` in `0..<capacity`.
+    private var weight: UnsafeMutablePointer<Int64>
+    private(set) var capacity: Int
 
     init() {
         capacity = 0
         weight = .allocate(capacity: 1)
     }
 
-    func deallocate() {
+    deinit {
         weight.deallocate()
     }
 
-    /// Grows to at least `n` entries. Cold: happens a few times per workspace, never per symbol
-    /// once the widest symbol has been seen.
+    /// Grows to at least `n` entries, all zero. Cold: happens a few times per workspace, never per
+    /// symbol once the widest symbol has been seen.
     @inline(never)
     mutating func grow(to n: Int) {
-        deallocate()
+        weight.deallocate()
         capacity = max(n, 2 * capacity, 1 << 12)
         weight = .allocate(capacity: capacity)
         weight.initialize(repeating: 0, count: capacity)
@@ -40,7 +45,6 @@ extension _GRPANHistogram {
     /// - Precondition: `starts` is sorted descending, each in `0...end`; every `price[i] - base`
     ///   for `i` in the swept range lies in `0..<width`, and `width <= capacity`. The histogram is
     ///   zero on entry and is zero again on return.
-    @inlinable
     func sweepUnsafe(
         price: UnsafePointer<Int64>, weight w: UnsafePointer<Int32>, end: Int, base: Int64, width: Int,
         starts: InlineArray<7, Int>, into modes: inout InlineArray<7, Int64?>
@@ -81,7 +85,6 @@ extension _GRPANHistogram {
     /// `range.count % 8` prices take the scalar tail.
     ///
     /// - Precondition: `range` lies within the buffer; `band ≥ 0`.
-    @inlinable
     static func bandCountUnsafe(price: UnsafePointer<Int64>, range: Range<Int>, center: Int64, band: Int64) -> Int {
         let low = center &- band
         let span = UInt64(bitPattern: 2 &* band)
@@ -104,10 +107,5 @@ extension _GRPANHistogram {
             i &+= 1
         }
         return n
-    }
-
-    /// The plain version of `bandCountUnsafe`, for the test that holds the two equal.
-    static func bandCountReference(_ prices: ArraySlice<Int64>, center: Int64, band: Int64) -> Int {
-        prices.filter { abs($0 - center) <= band }.count
     }
 }

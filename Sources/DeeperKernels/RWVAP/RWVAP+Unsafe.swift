@@ -1,40 +1,5 @@
-/// Exact sums over one run of prints, split by RWVAP effectiveness (SPEC §7).
-///
-/// The kernels cut a symbol's history at every window start and sum each piece once; a window
-/// is then the sum of the pieces it covers, so every print is read once for all ten windows.
-public struct SegmentSums: Sendable, Equatable {
-    /// Σ size over all prints (GRPAN `real_lot_count`).
-    public var volume: Int64 = 0
-    public var rwvap = RWVAPSums()
-
-    public init() {}
-
-    public static func + (a: SegmentSums, b: SegmentSums) -> SegmentSums {
-        var s = SegmentSums()
-        s.volume = a.volume + b.volume
-        s.rwvap = a.rwvap + b.rwvap
-        return s
-    }
-
-    /// The plain version: one print at a time, Int128 products. The fast version must equal it.
-    public static func reference(price: ArraySlice<Int64>, size: ArraySlice<Int32>, effectiveSizeLimit: Int64)
-        -> SegmentSums
-    {
-        var s = SegmentSums()
-        for (p, q) in zip(price, size) {
-            s.volume += Int64(q)
-            if Int64(q) <= effectiveSizeLimit {
-                s.rwvap.effectivePriceVolume += Int128(p) * Int128(q)
-                s.rwvap.effectiveVolume += Int64(q)
-                s.rwvap.effectiveCount += 1
-            } else {
-                s.rwvap.excludedVolume += Int64(q)
-                s.rwvap.excludedCount += 1
-            }
-        }
-        return s
-    }
-}
+// RWVAP's fast path: branch-free exact segment sums the compiler vectorizes. Held equal to
+// `ReferenceKernels.rwvapSums` (`RWVAP+Reference.swift`) by `RWVAPTests`.
 
 extension SegmentSums {
     /// Largest block whose split products cannot overflow a UInt64 lane (see `sumUnsafe`).
