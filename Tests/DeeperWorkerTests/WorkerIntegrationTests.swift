@@ -183,8 +183,12 @@ import Glibc
             return c.count == 3 && c.allSatisfy { $0.policy == policy && $0.nice == nice }
         }
         #expect(settled, "\(compute())")
-        let control = threads("deeper-tail") + threads("deeper-heart")  // names stop at 15 bytes
-        #expect(control.count == 2, "\(ThreadScheduling.threads(of: worker.child.pid))")
+        let controlThreads = { threads("deeper-tail") + threads("deeper-heart") }  // names stop at 15 bytes
+        // The tail and the heartbeat start beside the job loop, not before it: wait for them too.
+        #expect(
+            waitUntil(timeout: .seconds(10)) { controlThreads().count == 2 },
+            "\(ThreadScheduling.threads(of: worker.child.pid))")
+        let control = controlThreads()
         #expect(control.allSatisfy { $0.policy == 0 && $0.nice == 0 }, "\(control)")
         // A job still completes at that priority.
         try h.loadSample()
