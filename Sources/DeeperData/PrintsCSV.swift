@@ -45,7 +45,7 @@ public struct PrintsCSV: Sendable {
         _ bytes: UnsafeRawBufferPointer, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors
     ) throws(CSVLineError) -> PrintsCSV {
         var result: Result<PrintsCSV, CSVLineError>!
-        bytes.withMemoryRebound(to: UInt8.self) { input in
+        _withLFLineEndings(bytes) { input in
             var reader = _PrintsReader(input, fileName: fileName, maxStoredErrors: maxStoredErrors)
             defer { reader.tokenizer.deallocate() }
             result = Result { () throws(CSVLineError) in try reader.run() }
