@@ -24,3 +24,13 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension RedisError {
+    /// A refusal of the credentials: `NOAUTH` (a password is needed), `WRONGPASS`, or a
+    /// password sent to a server that has none. A configuration error, not an outage.
+    public var isAuthentication: Bool {
+        guard case .server(let text) = self else { return false }
+        return text.hasPrefix("NOAUTH") || text.hasPrefix("WRONGPASS") || text.hasPrefix("ERR invalid password")
+            || text.hasPrefix("ERR AUTH") || text.hasPrefix("ERR Client sent AUTH")
+    }
+}

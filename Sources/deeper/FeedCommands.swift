@@ -82,7 +82,7 @@ struct Replay: ParsableCommand {
             } catch {
                 progress.clear()
                 printError("deeper: Redis: \(error) after \(sent) prints")
-                throw ExitStatus.unavailable
+                throw ExitStatus.redis(error)
             }
             index = end
             progress.show("replayed \(sent)/\(ordered.count) prints")
@@ -132,7 +132,7 @@ struct LoadUniverse: ParsableCommand {
             printError("deeper: loaded avg_adv for \(known) of \(parsed.entries.count) symbols")
         } catch {
             printError("deeper: Redis: \(error)")
-            throw ExitStatus.unavailable
+            throw ExitStatus.redis(error)
         }
     }
 }
@@ -186,7 +186,7 @@ struct Submit: ParsableCommand {
             try JobQueue.enqueue(connection, job, at: now)
         } catch {
             printError("deeper: Redis: \(error)")
-            throw ExitStatus.unavailable
+            throw ExitStatus.redis(error)
         }
         print(job.jobID)
         guard wait else { return }

@@ -1,0 +1,62 @@
+import DeeperData
+import DeeperKernels
+import DeeperRedis
+import DeeperTestSupport
+import DeeperWorker
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue #9: never a wrong number, never a job lost or completed twice. Each test plays one
+/// fault against real redis-servers and real `deeper` processes, started and signalled by pid.
+@Suite(.serialized) struct IntegrityTests {
+    /// 2025-03-12T14:00:00Z, a Wednesday session.
+    static let base: Int64 = 1_741_788_000_000
+
+    /// `count` eligible prints of `symbol`, one a minute from `base` + `offset` minutes.
+    static func prints(_ symbol: String, count: Int, offset: Int = 0) -> [[String]] {
+        (0..<count).map { i in
+            [
+                "XADD", RedisKeys.prints, "*", "sym", symbol, "t", String(base + Int64(offset + i) * 60_000), "p",
+                "25.0\(i % 10)", "s", "100", "v", "NSDQ",
+            ]
+        }
+    }
+
+    /// Runs a one-symbol job with as_of `last`; returns the symbol's tick count (nil: no numbers).
+    static func ticks(_ h: WorkerHarness, _ symbol: String, _ worker: DeeperProcess) throws -> Int? {
+        let id = try h.submit(symbols: [symbol])
+        guard h.waitFor(id, "completed") else {
+            throw SupportError("job \(id) did not complete: \(h.status(id) ?? [:])\n\(worker.log)")
+        }
+        let data = try #require(try h.result(id)["data"] as? [String: Any])
+        return (data[symbol] as? [String: Any])?["tick_count"] as? Int
+    }
+
+    // MARK: - 9. Writers check every reply
+
+    @Test(arguments: [nil, "wrong"] as [String?])
+    func commandsThatWriteFailOnARefusedPassword(password: String?) throws {
+        let server = try RedisTestServer(password: "secret")
+        let auth = password.map { ["--redis-password", $0] } ?? []
+        let port = ["--redis-port", String(server.port)]
+        let expected = password == nil ? "NOAUTH" : "WRONGPASS"
+        let universe = try DeeperProcess.run(["load-universe", DeeperProcess.path("fixtures/sample-universe.csv")] + port + auth)
+        #expect(universe.status == 78, "\(universe.stderr)")
+        #expect(universe.stderr.contains(expected), "\(universe.stderr)")
+        #expect(!universe.stderr.contains("loaded avg_adv"))
+        let replay = try DeeperProcess.run(["replay", DeeperProcess.path("fixtures/sample-prints.csv")] + port + auth)
+        #expect(replay.status == 78, "\(replay.stderr)")
+        #expect(replay.stderr.contains(expected), "\(replay.stderr)")
+        let submit = try DeeperProcess.run(["submit", "--symbols", "OFN"] + port + auth)
+        #expect(submit.status == 78, "\(submit.stderr)")
+        #expect(submit.stderr.contains(expected), "\(submit.stderr)")
+        #expect(submit.stdout.isEmpty)
+        let admin = try RedisConnection(RedisConfiguration(port: server.port, password: "secret"))
+        #expect(try admin.command(["DBSIZE"]).int == 0)
+    }
+}
