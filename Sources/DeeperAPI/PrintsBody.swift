@@ -2,7 +2,8 @@ import DeeperData
 import DeeperKernels
 
 /// The prints of a `POST /api/prints` body, checked against SPEC §1: the valid ones ready for
-/// `Feed.append`, and why each other one was refused.
+/// `Feed.append`, and why each other one was refused. Fields are trimmed of surrounding spaces
+/// as CSV fields are.
 struct PrintsBody: Sendable {
     /// One refused print: its CSV line (header = line 1) or its 1-based position in the JSON
     /// array, and why.
@@ -85,9 +86,10 @@ struct PrintsBody: Sendable {
         guard case .object = item else { throw fail("expected an object, got \(item.typeName)") }
 
         guard let symbolValue = item["symbol"] else { throw fail("symbol: missing") }
-        guard case .string(let symbol) = symbolValue else {
+        guard case .string(let untrimmed) = symbolValue else {
             throw fail("symbol: expected a string, got \(symbolValue.typeName)")
         }
+        let symbol = SymbolRules.trimmed(untrimmed)
         do { try PrintFields.checkSymbol(symbol) } catch { throw fail("symbol: \(error.reason) (\(Self.quoted(symbol)))") }
 
         let time = try field(item, "time", position: position, PrintFields.checkedTime)
@@ -98,7 +100,7 @@ struct PrintsBody: Sendable {
         switch item["venue"] {
         case nil, .null?: break
         case .string(let venue)?:
-            let name = venue.uppercased()
+            let name = SymbolRules.trimmed(venue).uppercased()
             if !name.isEmpty {
                 if venues.id(of: name) == nil && venues.count > Int(UInt16.max) {
                     throw fail("venue: more than \(UInt16.max) distinct venues")
@@ -121,7 +123,7 @@ struct PrintsBody: Sendable {
         switch item[name] {
         case nil: throw Rejection(line: position, reason: "\(name): missing")
         case .number(let t)?: text = t
-        case .string(let t)?: text = t
+        case .string(let t)?: text = SymbolRules.trimmed(t)
         case let other?: throw Rejection(line: position, reason: "\(name): expected a number or a string, got \(other.typeName)")
         }
         do {

@@ -66,8 +66,9 @@ public struct JobRequest: Sendable, Equatable {
     }
 
     /// The `symbols` field as parsed by `JSONSerialization`: absent or null → nil (every
-    /// symbol); else a list of at most `maxSymbols` valid symbols (SPEC §1), duplicates dropped.
-    /// The reason of a `Malformed` starts with `symbols:`.
+    /// symbol); else a list of at most `maxSymbols` valid symbols (SPEC §1), each trimmed of
+    /// surrounding spaces as CSV fields are, duplicates dropped. The reason of a `Malformed`
+    /// starts with `symbols:`.
     public static func parseSymbols(_ value: Any?, jobID: String?) throws(Malformed) -> [String]? {
         switch value {
         case nil, is NSNull: return nil
@@ -78,7 +79,7 @@ public struct JobRequest: Sendable, Equatable {
             var out: [String] = []
             var seen = Set<String>()
             for item in list {
-                guard let s = item as? String, SymbolRules.isValid(s) else {
+                guard let s = (item as? String).map(SymbolRules.trimmed), SymbolRules.isValid(s) else {
                     throw Malformed(jobID: jobID, reason: "symbols: \(Self.describe(item)) is not a valid symbol")
                 }
                 if seen.insert(s).inserted { out.append(s) }

@@ -131,7 +131,8 @@ struct _ParsedPrints {
     var newestTime = Int64.min
 
     /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (SYSTEM.md), in one
-    /// pass over its fields (other fields are ignored).
+    /// pass over its fields (other fields are ignored), each trimmed of surrounding spaces as
+    /// CSV fields are (SPEC §1).
     mutating func add(_ entry: RedisStreamEntry) {
         var sym: UnsafeRawBufferPointer?
         var t: UnsafeRawBufferPointer?
@@ -150,13 +151,21 @@ struct _ParsedPrints {
             default: break
             }
         }
-        guard let sym, PrintFields.isValidSymbol(sym) else { return reject(entry, "missing or invalid sym") }
-        guard let t, let ms = Self.milliseconds(t) else { return reject(entry, "missing or invalid t (epoch ms)") }
-        guard let p, let price = PrintFields.priceTicks(p) else { return reject(entry, "missing or invalid p") }
-        guard let s, let size = PrintFields.size(s) else { return reject(entry, "missing or invalid s") }
+        guard let sym = sym.map(PrintFields.trimmingSpaces), PrintFields.isValidSymbol(sym) else {
+            return reject(entry, "missing or invalid sym")
+        }
+        guard let t, let ms = Self.milliseconds(PrintFields.trimmingSpaces(t)) else {
+            return reject(entry, "missing or invalid t (epoch ms)")
+        }
+        guard let p, let price = PrintFields.priceTicks(PrintFields.trimmingSpaces(p)) else {
+            return reject(entry, "missing or invalid p")
+        }
+        guard let s, let size = PrintFields.size(PrintFields.trimmingSpaces(s)) else {
+            return reject(entry, "missing or invalid s")
+        }
         symbols.append(contentsOf: sym)
         symbolEnds.append(symbols.count)
-        if let v { venues.append(contentsOf: v) }
+        if let v { venues.append(contentsOf: PrintFields.trimmingSpaces(v)) }
         venueEnds.append(venues.count)
         let time = ms * Nanos.perMillisecond
         times.append(time)

@@ -5,8 +5,18 @@ import Testing
 
 @testable import DeeperData
 
-/// Issue #9's input rules: CR-only files, and `deeper analyze` on files without a usable header.
+/// Issue #9's input rules: stray spaces, CR-only files, and `deeper analyze` on files without a
+/// usable header.
 @Suite struct IngestRuleTests {
+    // MARK: - Stray spaces
+
+    @Test func symbolsAreTrimmedOfSurroundingSpacesOnly() {
+        #expect(SymbolRules.trimmed(" OFN ") == "OFN")
+        #expect(SymbolRules.trimmed("AHL PRF") == "AHL PRF")
+        #expect(SymbolRules.trimmed("\tOFN") == "\tOFN")
+        #expect(SymbolRules.trimmed("   ") == "")
+    }
+
     // MARK: - Line endings
 
     /// Old Mac exports end lines with a lone CR: read them as lines, never as one header.

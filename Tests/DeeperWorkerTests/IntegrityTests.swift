@@ -37,6 +37,24 @@ import Glibc
         return (data[symbol] as? [String: Any])?["tick_count"] as? Int
     }
 
+    // MARK: - 3. Stray spaces
+
+    @Test func symbolsWithStraySpacesAreTrimmedOnEveryPath() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(
+            Self.prints("OFN", count: 3)
+                + [["XADD", RedisKeys.prints, "*", "sym", " OFN ", "t", String(Self.base + 3_600_000), "p", "25.5", "s", "100"]])
+        let worker = try h.startWorker("tidy")
+        defer { worker.signal(SIGKILL) }
+        let id = try h.submit(symbols: ["OFN "])
+        #expect(h.waitFor(id, "completed"), "\(worker.log)")
+        let data = try #require(try h.result(id)["data"] as? [String: Any])
+        #expect(Array(data.keys) == ["OFN"])
+        let ofn = try #require(data["OFN"] as? [String: Any])
+        #expect(ofn["tick_count"] as? Int == 4)
+        #expect((ofn["last_price"] as? NSNumber)?.doubleValue == 25.5)
+    }
+
     // MARK: - 9. Writers check every reply
 
     @Test(arguments: [nil, "wrong"] as [String?])
