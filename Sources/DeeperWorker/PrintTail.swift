@@ -9,6 +9,12 @@ import Synchronization
 ///
 /// Only the tail's own thread reads the stream; jobs take copy-on-write snapshots of the
 /// history and wait (`waitUntilApplied`) for the entries that existed when they were taken.
+///
+/// **Retention is per symbol**: a symbol keeps its prints of the last `retentionTradingDays`
+/// trading days before its own newest print, so no print of one symbol (however it is stamped)
+/// moves another symbol's history, and a replayed past week stays whole. Entries stamped more
+/// than `FutureTolerance` ahead of the moment they arrived (their entry id, or the clock if
+/// that is earlier) are skipped as malformed.
 public final class PrintTail: Sendable {
     /// Trading days of prints kept in memory (and in the stream): rwvap_5d at "now" needs 5,
     /// one more covers a job whose as_of lies in the previous session.
@@ -18,19 +24,19 @@ public final class PrintTail: Sendable {
     private struct State {
         var history: LiveHistory
         var lastID = RedisStreamID.zero
-        var newestPrintTime = Int64.min
         var malformedEntries = 0
-        var lastEvictionCutoff = Int64.min
     }
 
     private let state: Mutex<State>
     private let calendar: TradingCalendar
     private let logger: Logger
+    private let futureTolerance: FutureTolerance
 
-    public init(rules: Rules, calendar: TradingCalendar, logger: Logger) {
+    public init(rules: Rules, calendar: TradingCalendar, logger: Logger, futureTolerance: FutureTolerance = .default) {
         self.state = Mutex(State(history: LiveHistory(rules: rules)))
         self.calendar = calendar
         self.logger = logger
+        self.futureTolerance = futureTolerance
     }
 
     /// A consistent copy of the history (cheap: copy-on-write).
@@ -90,22 +96,20 @@ public final class PrintTail: Sendable {
         _ read: ((RedisStreamEntry) -> Void) throws(RedisError) -> RedisStreamPage
     ) throws(RedisError) -> RedisStreamPage {
         var batch = _ParsedPrints()
-        let page = try read { entry in batch.add(entry) }
+        let now = WallClock.now() / Nanos.perMillisecond
+        let tolerance = futureTolerance
+        let page = try read { entry in batch.add(entry, now: now, tolerance: tolerance) }
         guard let lastID = page.lastID else { return page }
-        let cutoffBase = batch.newestTime
         state.withLock { s in
-            batch.apply(to: &s.history)
+            let touched = batch.apply(to: &s.history)
             s.malformedEntries += batch.malformed
             s.lastID = lastID
-            s.newestPrintTime = max(s.newestPrintTime, cutoffBase)
-            // Evict relative to the newest print, not the wall clock, so a replayed day of
-            // history stays in memory as long as it is the newest the worker has seen.
-            if s.newestPrintTime > Int64.min {
-                let cutoff = calendar.windowStart(tradingDays: Self.retentionTradingDays, at: s.newestPrintTime)
-                if cutoff > s.lastEvictionCutoff {
-                    s.history.evict(before: cutoff)
-                    s.lastEvictionCutoff = cutoff
-                }
+            // Each symbol keeps the trading days before its own newest print: a print moves
+            // only its own symbol's window.
+            for symbol in touched {
+                guard let newest = s.history.newestTime(ofSymbol: symbol) else { continue }
+                let cutoff = calendar.windowStart(tradingDays: Self.retentionTradingDays, at: newest)
+                s.history.evict(symbolID: symbol, before: cutoff)
             }
         }
         if batch.malformed > 0 {
@@ -128,12 +132,15 @@ struct _ParsedPrints {
     var sizes: [Int32] = []
     var malformed = 0
     var firstProblem: String?
-    var newestTime = Int64.min
 
     /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (SYSTEM.md), in one
     /// pass over its fields (other fields are ignored), each trimmed of surrounding spaces as
     /// CSV fields are (SPEC §1).
-    mutating func add(_ entry: RedisStreamEntry) {
+    ///
+    /// A `t` more than `tolerance` ahead of when the entry arrived is refused: "arrived" is the
+    /// entry id's milliseconds (Redis's clock at `XADD *`), or `now` (epoch ms) if that is
+    /// earlier, so every worker, now or after a restart, takes the same entries.
+    mutating func add(_ entry: RedisStreamEntry, now: Int64, tolerance: FutureTolerance) {
         var sym: UnsafeRawBufferPointer?
         var t: UnsafeRawBufferPointer?
         var p: UnsafeRawBufferPointer?
@@ -163,15 +170,17 @@ struct _ParsedPrints {
         guard let s, let size = PrintFields.size(PrintFields.trimmingSpaces(s)) else {
             return reject(entry, "missing or invalid s")
         }
+        let arrived = min(Int64(clamping: entry.id.milliseconds), now)
+        guard ms <= arrived &+ tolerance.milliseconds else {  // Safe: both far below Int64.max.
+            return reject(entry, "t \(ms) is \(tolerance.reason)")
+        }
         symbols.append(contentsOf: sym)
         symbolEnds.append(symbols.count)
         if let v { venues.append(contentsOf: PrintFields.trimmingSpaces(v)) }
         venueEnds.append(venues.count)
-        let time = ms * Nanos.perMillisecond
-        times.append(time)
+        times.append(ms * Nanos.perMillisecond)
         prices.append(price)
         sizes.append(size)
-        newestTime = max(newestTime, time)
     }
 
     /// Non-negative epoch milliseconds that fit nanoseconds in an Int64.
@@ -190,20 +199,26 @@ struct _ParsedPrints {
         if firstProblem == nil { firstProblem = "entry \(entry.id): \(why)" }
     }
 
-    func apply(to history: inout LiveHistory) {
+    /// Appends the prints to `history`; returns the ids of the symbols they belong to.
+    func apply(to history: inout LiveHistory) -> Set<Int> {
         var symbolStart = 0
         var venueStart = 0
+        var touched = Set<Int>()
         symbols.withUnsafeBytes { symbolBytes in
             venues.withUnsafeBytes { venueBytes in
                 for i in 0..<times.count {
                     let sym = UnsafeRawBufferPointer(rebasing: symbolBytes[symbolStart..<symbolEnds[i]])
                     let ven = UnsafeRawBufferPointer(rebasing: venueBytes[venueStart..<venueEnds[i]])
-                    history.append(symbolUTF8: sym, time: times[i], price: prices[i], size: sizes[i], venueUTF8: ven)
+                    let s = history.internSymbol(utf8: sym)
+                    let v = history.internVenue(utf8: ven)
+                    history.append(symbolID: s, time: times[i], price: prices[i], size: sizes[i], venueID: v)
+                    touched.insert(s)
                     symbolStart = symbolEnds[i]
                     venueStart = venueEnds[i]
                 }
             }
         }
+        return touched
     }
 }
 

@@ -29,7 +29,9 @@ public final class Worker: Service, Sendable {
         self.logger = logger
         self.parameters = AnalysisParameters(rules: configuration.rules)
         self.engine = BatchEngine(threads: configuration.threads, priority: configuration.computePriority)
-        self.tail = PrintTail(rules: configuration.rules, calendar: parameters.calendar, logger: logger)
+        self.tail = PrintTail(
+            rules: configuration.rules, calendar: parameters.calendar, logger: logger,
+            futureTolerance: configuration.futureTolerance)
         self.outage = OutageLog(
             logger: logger, target: "\(configuration.redis.host):\(configuration.redis.port)")
     }

@@ -5,9 +5,42 @@ import Testing
 
 @testable import DeeperData
 
-/// Issue #9's input rules: stray spaces, CR-only files, and `deeper analyze` on files without a
-/// usable header.
+/// Issue #9's input rules: prints far ahead of the clock, stray spaces, CR-only files, and
+/// `deeper analyze` on files without a usable header.
 @Suite struct IngestRuleTests {
+    // MARK: - Future prints
+
+    @Test func printsFurtherAheadThanTheToleranceAreRefusedWithTheirLine() throws {
+        let now = Int64(1_764_000_000_000) * Nanos.perMillisecond
+        let limit = FutureTolerance(seconds: 300).limit(now: now)
+        let csv = """
+            symbol,time,price,size
+            OFN,\(now / Nanos.perMillisecond),25.01,100
+            OFN,\(now / Nanos.perMillisecond + 300_000),25.02,100
+            OFN,\(now / Nanos.perMillisecond + 300_001),25.03,100
+            ZZZ,9000000000000,25.04,100
+
+            """
+        let parsed = try PrintsCSV.parse(csv, fileName: "f.csv", notAfter: limit)
+        #expect(parsed.prints.map(\.price) == [250_100, 250_200])
+        #expect(parsed.symbols.names == ["OFN"])
+        #expect(parsed.errors.map(\.line) == [4, 5])
+        #expect(
+            parsed.errors.last?.description
+                == #"f.csv:5: column time: more than 300 s ahead of the clock (MAX_FUTURE) ("9000000000000")"#)
+        // Offline reading (no limit) keeps every print, as before.
+        #expect(try PrintsCSV.parse(csv, fileName: "f.csv").prints.count == 4)
+    }
+
+    @Test func theToleranceIsReadFromMaxFuture() throws {
+        #expect(try FutureTolerance.fromEnvironment([:]) == FutureTolerance(seconds: 300))
+        #expect(try FutureTolerance.fromEnvironment(["MAX_FUTURE": "2.5"]) == FutureTolerance(milliseconds: 2_500))
+        #expect(try FutureTolerance.fromEnvironment(["MAX_FUTURE": "0"]) == FutureTolerance(seconds: 0))
+        for bad in ["-1", "soon", "nan", "1e30"] {
+            #expect(throws: FutureTolerance.ParseError.self) { try FutureTolerance.fromEnvironment(["MAX_FUTURE": bad]) }
+        }
+    }
+
     // MARK: - Stray spaces
 
     @Test func symbolsAreTrimmedOfSurroundingSpacesOnly() {

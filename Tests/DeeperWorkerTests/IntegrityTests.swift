@@ -37,6 +37,49 @@ import Glibc
         return (data[symbol] as? [String: Any])?["tick_count"] as? Int
     }
 
+    // MARK: - 1. Far-future prints
+
+    /// A print stamped in 2255 (any XADD, read at start or while tailing) is skipped with a
+    /// reason, and a print of another symbol stamped now evicts nothing of last year's symbol.
+    @Test func aFarFuturePrintOnTheStreamChangesNoOtherSymbol() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(
+            Self.prints("OFN", count: 26)
+                + [["XADD", RedisKeys.prints, "*", "sym", "ZZZ", "t", "9000000000000", "p", "25", "s", "100"]])
+        let worker = try h.startWorker("clock")
+        defer { worker.signal(SIGKILL) }
+        #expect(try Self.ticks(h, "OFN", worker) == 26)
+        #expect(worker.log.contains("ahead of"), "\(worker.log)")
+
+        // While tailing: another far-future print, and one of another symbol stamped now.
+        let now = WallClock.now() / Nanos.perMillisecond
+        _ = try h.redis.pipeline([
+            ["XADD", RedisKeys.prints, "*", "sym", "ZZZ", "t", "9000000000001", "p", "25", "s", "100"],
+            ["XADD", RedisKeys.prints, "*", "sym", "NOW", "t", String(now), "p", "25", "s", "100"],
+        ])
+        #expect(try Self.ticks(h, "OFN", worker) == 26)
+        #expect(try Self.ticks(h, "NOW", worker) == 1)
+        #expect((try Self.ticks(h, "ZZZ", worker) ?? 0) == 0)
+    }
+
+    /// `deeper replay` refuses a print stamped far ahead of the clock, naming its line.
+    @Test func replayRefusesFarFuturePrintsWithTheirLine() throws {
+        let h = try WorkerHarness()
+        var csv = "symbol,time,price,size,venue\n"
+        for i in 0..<3 { csv += "OFN,\(Self.base + Int64(i) * 60_000),25.01,100,NSDQ\n" }
+        csv += "ZZZ,9000000000000,25.01,100,NSDQ\n"
+        let path = try temporaryFile("future.csv", csv)
+        let r = try DeeperProcess.run(["replay", path] + h.portArguments)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("future.csv:5: column time: more than 300 s ahead of the clock"), "\(r.stderr)")
+        #expect(try h.redis.command(["XLEN", RedisKeys.prints]).int == 3)
+        #expect(try h.redis.command(["SISMEMBER", RedisKeys.symbols, "ZZZ"]).int == 0)
+        // The tolerance is a knob.
+        let loose = try DeeperProcess.run(["replay", path, "--max-future", "1e10"] + h.portArguments)
+        #expect(loose.status == 0, "\(loose.stderr)")
+        #expect(try h.redis.command(["XLEN", RedisKeys.prints]).int == 7)
+    }
+
     // MARK: - 3. Stray spaces
 
     @Test func symbolsWithStraySpacesAreTrimmedOnEveryPath() throws {
@@ -77,4 +120,15 @@ import Glibc
         let admin = try RedisConnection(RedisConfiguration(port: server.port, password: "secret"))
         #expect(try admin.command(["DBSIZE"]).int == 0)
     }
+}
+
+// MARK: - Helpers
+
+/// Writes `text` to a fresh temporary file named `name`; returns its path.
+func temporaryFile(_ name: String, _ text: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-integrity-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let url = dir.appendingPathComponent(name)
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
 }
