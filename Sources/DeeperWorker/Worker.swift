@@ -318,8 +318,8 @@ public final class Worker: Service, Sendable {
             }
             next += 1
         }
-        if let newest, !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
-            logger.warning("Worker \(name): jobs computed before the tail reached \(newest)")
+        if !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
+            logger.warning("Worker \(name): jobs computed before the tail reached \(newest.map { "\($0)" } ?? "the stream's end")")
         }
         if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
 

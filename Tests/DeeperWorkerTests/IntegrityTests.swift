@@ -80,6 +80,57 @@ import Glibc
         #expect(try h.redis.command(["XLEN", RedisKeys.prints]).int == 7)
     }
 
+    // MARK: - 2. Redis loses its data
+
+    @Test func flushAllAndReFeedRebuildsTheHistory() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        let worker = try h.startWorker("amnesia")
+        defer { worker.signal(SIGKILL) }
+        #expect(try Self.ticks(h, "OFN", worker) == 26)
+        _ = try h.redis.command(["FLUSHALL"])
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        #expect(try Self.ticks(h, "OFN", worker) == 26)
+        #expect(worker.log.contains("rebuilding its history"), "\(worker.log)")
+    }
+
+    @Test func redisRestartWithoutPersistenceRebuildsTheHistory() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        let worker = try h.startWorker("restart")
+        defer { worker.signal(SIGKILL) }
+        #expect(try Self.ticks(h, "OFN", worker) == 26)
+        h.server.stop()
+        try h.server.start()
+        let redis = try RedisConnection(RedisConfiguration(port: h.server.port))
+        _ = try redis.pipeline(Self.prints("OFN", count: 20))
+        let again = WorkerHarness(server: h.server, redis: redis)
+        #expect(try Self.ticks(again, "OFN", worker) == 20)
+        #expect(worker.log.contains("rebuilding its history"), "\(worker.log)")
+    }
+
+    /// New entries arrive and the stream is trimmed past the worker's read position before it
+    /// reads them: what remains in Redis is the history, not the old prints plus the new.
+    @Test func aTrimPastTheReadPositionRebuildsTheHistory() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        let worker = try h.startWorker("trimmed")
+        defer { worker.signal(SIGKILL) }
+        #expect(try Self.ticks(h, "OFN", worker) == 26)
+        let first = WallClock.now() / Nanos.perMillisecond + 1_000
+        var atomically: [[String]] = [["MULTI"]]
+        for (k, p) in Self.prints("OFN", count: 5, offset: 100).enumerated() {
+            var command = p
+            command[2] = "\(first + Int64(k))-0"
+            atomically.append(command)
+        }
+        atomically += [["XTRIM", RedisKeys.prints, "MINID", "\(first)-0"], ["EXEC"]]
+        _ = try h.redis.pipeline(atomically)
+        #expect(try h.redis.command(["XLEN", RedisKeys.prints]).int == 5)
+        #expect(try Self.ticks(h, "OFN", worker) == 5)
+        #expect(worker.log.contains("rebuilding its history"), "\(worker.log)")
+    }
+
     // MARK: - 3. Stray spaces
 
     @Test func symbolsWithStraySpacesAreTrimmedOnEveryPath() throws {
