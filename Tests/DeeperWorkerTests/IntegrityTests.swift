@@ -149,6 +149,30 @@ import Glibc
         #expect((ofn["last_price"] as? NSNumber)?.doubleValue == 25.5)
     }
 
+    // MARK: - 8. Bad input that multiplies
+
+    @Test func oversizedJobsAndHugeValuesStayShortInEveryCopy() throws {
+        let h = try WorkerHarness()
+        let worker = try h.startWorker("bounded")
+        defer { worker.signal(SIGKILL) }
+        let huge = String(repeating: "A", count: 5 << 20)
+        let wide = String(repeating: "B", count: 900 << 10)
+        _ = try h.redis.pipeline([
+            ["LPUSH", RedisKeys.jobs, #"{"job_id":"huge","symbols":[""# + huge + #""]}"#],
+            ["LPUSH", RedisKeys.jobs, #"{"job_id":"wide","symbols":[""# + wide + #""]}"#],
+        ])
+        #expect(waitUntil(timeout: .seconds(20)) { (try? h.listLength(RedisKeys.dead)) == 2 }, "\(worker.log)")
+        let entries = try #require(try h.redis.command(["LRANGE", RedisKeys.dead, "0", "-1"]).array)
+        for entry in entries { #expect((entry.bytes?.count ?? 0) < 4096) }
+        let reasons = entries.compactMap { $0.string.flatMap { try? parseJSON($0) as? [String: Any] }?["reason"] as? String }
+        #expect(reasons.contains { $0.contains("over the 1 MiB limit") }, "\(reasons)")
+        #expect(try h.redis.command(["EXISTS", RedisKeys.status("huge")]).int == 0)
+        #expect(h.state("wide") == "failed")
+        #expect(try h.redis.command(["STRLEN", RedisKeys.status("wide")]).int ?? .max < 1024)
+        #expect(worker.log.utf8.count < 16_384)
+        #expect(try h.listLength(RedisKeys.processing("bounded")) == 0)
+    }
+
     // MARK: - 9. Writers check every reply
 
     @Test(arguments: [nil, "wrong"] as [String?])
