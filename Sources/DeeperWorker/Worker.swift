@@ -160,54 +160,80 @@ public final class Worker: Service, Sendable {
     }
 
     /// Atomically moves `owner`'s processing list back to the queue (unless its heartbeat is
-    /// alive and not `force`); a job handed back more than `maxHandbacks` times goes to the dead
-    /// list instead, and its status says failed.
+    /// alive and not `force`), writing each job's `queued` status and event in the same step; a
+    /// job handed back more than `maxHandbacks` times goes to the dead list instead, and its
+    /// status says failed. A job whose status is already `completed` or `failed` (another
+    /// worker finished it while its holder was paused) is dropped, never queued again.
     func handBack(_ c: RedisConnection, owner: String, force: Bool) throws(RedisError) {
+        let whose = owner == name ? "a previous run of \(name)" : "worker \(owner) (heartbeat expired)"
+        let now = WallClock.now()
+        let why = "handed back more than \(configuration.maxHandbacks) times after its workers died"
+        let queued = JobMessages.status(.queued, message: "Handed back to the queue: \(whose) held it", worker: name, at: now)
+        let failed = JobMessages.status(.failed, message: "Failed: \(why)", worker: name, error: why, at: now)
         let reply = try c.command([
             "EVAL", Self.handBackScript, "5", RedisKeys.processing(owner), RedisKeys.jobs, RedisKeys.handbacks,
             RedisKeys.dead, RedisKeys.heartbeat(owner), String(configuration.maxHandbacks), name,
-            Nanos.iso8601(WallClock.now()), force ? "1" : "0",
+            Nanos.iso8601(now), force ? "1" : "0", RedisKeys.status(""), String(RedisKeys.statusTTL),
+            RedisKeys.events, queued, failed,
         ])
-        guard let lists = reply.array, lists.count == 2 else { return }
-        let requeued = lists[0].array ?? []
-        let dead = lists[1].array ?? []
-        guard !requeued.isEmpty || !dead.isEmpty else { return }
-        let whose = owner == name ? "a previous run of \(name)" : "worker \(owner) (heartbeat expired)"
+        guard let counts = reply.array?.map({ $0.int ?? 0 }), counts.count == 3 else { return }
+        let (requeued, dead, dropped) = (counts[0], counts[1], counts[2])
+        guard requeued + dead + dropped > 0 else { return }
+        let alsoDropped = dropped > 0 ? "; dropped \(dropped) already completed or failed" : ""
         logger.warning(
-            "Worker \(name) moved \(requeued.count) job(s) of \(whose) back to the queue; \(dead.count) to the dead list")
-        var batch = RedisCommandBatch()
-        for job in requeued {
-            guard let raw = job.bytes, let id = try? JobRequest.parse(raw).jobID else { continue }
-            appendStatus(&batch, id: id, .queued, message: "Handed back to the queue: \(whose) held it")
-        }
-        for job in dead {
-            guard let raw = job.bytes, let id = try? JobRequest.parse(raw).jobID else { continue }
-            let why = "handed back more than \(configuration.maxHandbacks) times after its workers died"
-            appendStatus(&batch, id: id, .failed, message: "Failed: \(why)", error: why)
-        }
-        if !batch.isEmpty { _ = try c.pipeline(batch) }
+            "Worker \(name) moved \(requeued) job(s) of \(whose) back to the queue; \(dead) to the dead list\(alsoDropped)")
     }
 
+    /// A Lua function: whether the status JSON stored at `key` is final (completed or failed).
+    static let finalStatusFunction = """
+        local function final(key)
+          local current = redis.call('GET', key)
+          if not current then return false end
+          local ok, s = pcall(cjson.decode, current)
+          return ok and type(s) == 'table' and (s.status == 'completed' or s.status == 'failed')
+        end
+        """
+
     /// KEYS: processing list, queue, hand-back counts, dead list, owner's heartbeat.
-    /// ARGV: max hand-backs, this worker, timestamp, force. Returns {requeued, dead}.
-    static let handBackScript = """
-        if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[5]) == 1 then return {{}, {}} end
-        local requeued, dead = {}, {}
+    /// ARGV: max hand-backs, this worker, timestamp, force, status key prefix, status TTL,
+    /// events channel, `queued` status JSON, `failed` status JSON. Returns {requeued, dead,
+    /// dropped}. Status keys are derived from job ids, so this assumes one Redis, not a cluster.
+    static let handBackScript = finalStatusFunction + """
+
+        local function say(id, status)
+          redis.call('SET', ARGV[5] .. id, status, 'EX', ARGV[6])
+          redis.call('PUBLISH', ARGV[7], '{"job_id":' .. cjson.encode(id) .. ',' .. string.sub(status, 2))
+        end
+        if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[5]) == 1 then return {0, 0, 0} end
+        local requeued, dead, dropped = 0, 0, 0
         while true do
           local job = redis.call('RPOP', KEYS[1])
           if not job then break end
-          local n = redis.call('HINCRBY', KEYS[3], job, 1)
-          if n > tonumber(ARGV[1]) then
+          local ok, parsed = pcall(cjson.decode, job)
+          local id = nil
+          if ok and type(parsed) == 'table' and type(parsed.job_id) == 'string' and #parsed.job_id >= 1
+            and #parsed.job_id <= 200 and not string.find(parsed.job_id, '[%s:]') then
+            id = parsed.job_id
+          end
+          if id and final(ARGV[5] .. id) then
             redis.call('HDEL', KEYS[3], job)
-            redis.call('LPUSH', KEYS[4], cjson.encode({job = job, reason = 'handed back more than ' .. ARGV[1] ..
-              ' times after its workers died', worker = ARGV[2], timestamp = ARGV[3]}))
-            table.insert(dead, job)
+            dropped = dropped + 1
           else
-            redis.call('RPUSH', KEYS[2], job)
-            table.insert(requeued, job)
+            local n = redis.call('HINCRBY', KEYS[3], job, 1)
+            if n > tonumber(ARGV[1]) then
+              redis.call('HDEL', KEYS[3], job)
+              redis.call('LPUSH', KEYS[4], cjson.encode({job = job, reason = 'handed back more than ' .. ARGV[1] ..
+                ' times after its workers died', worker = ARGV[2], timestamp = ARGV[3]}))
+              if id then say(id, ARGV[9]) end
+              dead = dead + 1
+            else
+              redis.call('RPUSH', KEYS[2], job)
+              if id then say(id, ARGV[8]) end
+              requeued = requeued + 1
+            end
           end
         end
-        return {requeued, dead}
+        return {requeued, dead, dropped}
         """
 
     // MARK: - Jobs

@@ -149,6 +149,32 @@ import Glibc
         #expect((ofn["last_price"] as? NSNumber)?.doubleValue == 25.5)
     }
 
+    // MARK: - 5. Hand-back never moves a status backwards
+
+    /// A dead worker's list still holds a job another worker already completed: the hand-back
+    /// drops it instead of queuing it again (which would complete it twice).
+    @Test func handBackLeavesACompletedJobCompleted() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 3))
+        let raw = JobRequest(jobID: "done-already", symbols: ["OFN"], asOf: .last).queuedJSON()
+        let completed = JobMessages.status(.completed, message: "Completed in 0.010 s by ghost", worker: "ghost", at: WallClock.now())
+        _ = try h.redis.pipeline([
+            ["LPUSH", RedisKeys.processing("ghost"), raw],
+            ["SET", RedisKeys.status("done-already"), completed, "EX", "3600"],
+        ])
+        let events = EventRecorder(port: h.server.port)
+        defer { events.stop() }
+        let worker = try h.startWorker("reaper")
+        defer { worker.signal(SIGKILL) }
+        #expect(waitUntil(timeout: .seconds(15)) { (try? h.listLength(RedisKeys.processing("ghost"))) == 0 })
+        // A job queued after the hand-back runs after anything it queued (FIFO).
+        let sentinel = try h.submit(symbols: ["OFN"])
+        #expect(h.waitFor(sentinel, "completed"), "\(worker.log)")
+        #expect((h.status("done-already")?["message"] as? String)?.contains("by ghost") == true, "\(h.status("done-already") ?? [:])")
+        #expect(events.count(job: "done-already", status: "completed") == 0)
+        #expect(try h.listLength(RedisKeys.jobs) == 0)
+    }
+
     // MARK: - 8. Bad input that multiplies
 
     @Test func oversizedJobsAndHugeValuesStayShortInEveryCopy() throws {
@@ -198,6 +224,41 @@ import Glibc
 }
 
 // MARK: - Helpers
+
+/// Every event published on `deeper_analysis:events` while it runs, from its own connection
+/// and thread.
+final class EventRecorder: Sendable {
+    private let events = Mutex<[(job: String, status: String)]>([])
+    private let stopping = Atomic<Bool>(false)
+    private let done = Atomic<Bool>(false)
+    private let subscribed = Atomic<Bool>(false)
+
+    init(port: Int) {
+        let thread = Thread { [self] in
+            defer { self.done.store(true, ordering: .releasing) }
+            guard let c = try? RedisConnection(RedisConfiguration(port: port)) else { return }
+            try? c.subscribe([RedisKeys.events], pollInterval: .milliseconds(50), until: { self.stopping.load(ordering: .acquiring) }) { m in
+                if m.kind == .subscribed { self.subscribed.store(true, ordering: .releasing) }
+                guard m.kind == .message,
+                    let object = try? JSONSerialization.jsonObject(with: Data(m.payload)) as? [String: Any],
+                    let job = object["job_id"] as? String, let status = object["status"] as? String
+                else { return }
+                self.events.withLock { $0.append((job, status)) }
+            }
+        }
+        thread.start()
+        _ = waitUntil(timeout: .seconds(5)) { self.subscribed.load(ordering: .acquiring) }
+    }
+
+    func count(job: String, status: String) -> Int {
+        events.withLock { $0.filter { $0.job == job && $0.status == status }.count }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        _ = waitUntil(timeout: .seconds(5)) { self.done.load(ordering: .acquiring) }
+    }
+}
 
 /// Writes `text` to a fresh temporary file named `name`; returns its path.
 func temporaryFile(_ name: String, _ text: String) throws -> String {
