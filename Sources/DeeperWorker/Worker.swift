@@ -14,6 +14,12 @@ import Synchronization
 /// of workers whose heartbeat expired. The job loop and the engine's threads run at the
 /// configured `ComputePriority`; the tail and the heartbeat at the process's. On graceful
 /// shutdown the job loop stops taking jobs, finishes the one in hand, and `run()` returns.
+///
+/// **A job completes once.** Every write that settles a job (result, final status, event,
+/// leaving the processing list) is one Lua script that runs only while this worker still holds
+/// the job in its processing list; a worker paused past its heartbeat (SIGSTOP, a long outage)
+/// whose job was handed back meanwhile drops its copy and logs it. No script moves a status
+/// back from `completed` or `failed`.
 public final class Worker: Service, Sendable {
     public let configuration: WorkerConfiguration
     let logger: Logger
@@ -236,6 +242,48 @@ public final class Worker: Service, Sendable {
         return {requeued, dead, dropped}
         """
 
+    /// Writes `processing` for a job taken, only while this worker holds it and its status is
+    /// not final; a job whose status is final leaves the processing list at once.
+    /// KEYS: processing list, status. ARGV: raw job, status JSON, event JSON, status TTL, events
+    /// channel. Returns 1 (written: go on), 2 (already final: dropped), 0 (not held: handed back).
+    static let startScript = finalStatusFunction + """
+
+        if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
+        if final(KEYS[2]) then
+          redis.call('LREM', KEYS[1], 1, ARGV[1])
+          return 2
+        end
+        redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+        redis.call('PUBLISH', ARGV[5], ARGV[3])
+        return 1
+        """
+
+    /// Settles a job: only while this worker holds it (LREM removes it), writes the result
+    /// (if any), the dead-list entry (if any) and the final status with its event, unless the
+    /// status is final already. KEYS: processing list, status, result, hand-back counts, dead
+    /// list. ARGV: raw job, status JSON ('' = none), event JSON, status TTL, events channel,
+    /// result ('' = none), result TTL, dead entry ('' = none), this worker. Returns 1 (settled),
+    /// 2 (held, but the status was final: dropped), 0 (not held: handed back while this worker
+    /// was paused), 3 (not held, and settled by this worker: a retry after a lost reply).
+    static let settleScript = finalStatusFunction + """
+
+        if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then
+          if ARGV[2] ~= '' and final(KEYS[2]) then
+            local ok, s = pcall(cjson.decode, redis.call('GET', KEYS[2]))
+            if ok and s.worker == ARGV[9] then return 3 end
+          end
+          return 0
+        end
+        redis.call('HDEL', KEYS[4], ARGV[1])
+        if ARGV[8] ~= '' then redis.call('LPUSH', KEYS[5], ARGV[8]) end
+        if ARGV[2] == '' then return 1 end
+        if final(KEYS[2]) then return 2 end
+        if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7]) end
+        redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+        redis.call('PUBLISH', ARGV[5], ARGV[3])
+        return 1
+        """
+
     // MARK: - Jobs
 
     /// Most jobs taken in one go: when the queue is deep, the round trips of a batch are shared
@@ -286,37 +334,48 @@ public final class Worker: Service, Sendable {
     func process(_ raws: [[UInt8]], _ redis: ResilientRedis) throws(RedisError) {
         let clock = ContinuousClock()
         let started = clock.now
-        let processing = Array(RedisKeys.processing(name).utf8)
+        let processing = RedisKeys.processing(name)
         var jobs: [TakenJob] = []
-        var start = RedisCommandBatch()
+        var start: [[[UInt8]]] = []
         for raw in raws {
             do {
                 jobs.append(TakenJob(raw: raw, request: try JobRequest.parse(raw)))
             } catch {
                 logger.warning("Worker \(name): malformed job to the dead list: \(error.reason)")
                 let entry = JobMessages.dead(rawJob: raw, reason: error.reason, worker: name, jobID: error.jobID, at: WallClock.now())
-                start.append(bytes: [Array("LPUSH".utf8), Array(RedisKeys.dead.utf8), Array(entry.utf8)])
-                if let id = error.jobID {
-                    appendStatus(&start, id: id, .failed, message: "Failed: malformed job: \(error.reason)", error: error.reason)
-                }
-                start.append(bytes: [Array("LREM".utf8), processing, Array("1".utf8), raw])
+                appendSettle(
+                    &start, raw: raw, id: error.jobID, .failed, message: "Failed: malformed job: \(error.reason)",
+                    error: error.reason, deadEntry: entry)
             }
         }
-        // Statuses, events, the stream's newest entry, and symbols with their avg_adv: one round trip.
-        let firstLookup = start.count + 2 * jobs.count
-        for job in jobs { appendStatus(&start, id: job.request.jobID, .processing, message: "Processing on \(name)") }
-        start.append(["XREVRANGE", RedisKeys.prints, "+", "-", "COUNT", "1"])
+        // Statuses (fenced), the stream's newest entry, and symbols with their avg_adv: one round trip.
+        let firstStart = start.count
+        for job in jobs {
+            let time = WallClock.now()
+            let message = "Processing on \(name)"
+            let status = JobMessages.status(.processing, message: message, worker: name, at: time)
+            let event = JobMessages.status(.processing, message: message, worker: name, jobID: job.request.jobID, at: time)
+            start.append([
+                Array("EVAL".utf8), Array(Self.startScript.utf8), Array("2".utf8), Array(processing.utf8),
+                Array(RedisKeys.status(job.request.jobID).utf8), job.raw, Array(status.utf8), Array(event.utf8),
+                Array(String(RedisKeys.statusTTL).utf8), Array(RedisKeys.events.utf8),
+            ])
+        }
+        var next = start.count
+        start.append(Self.bytes(["XREVRANGE", RedisKeys.prints, "+", "-", "COUNT", "1"]))
         let everySymbol = jobs.contains { $0.request.symbols == nil }
         if everySymbol {
-            start.append(["SMEMBERS", RedisKeys.symbols])
-            start.append(["HGETALL", RedisKeys.avgADV])
+            start.append(Self.bytes(["SMEMBERS", RedisKeys.symbols]))
+            start.append(Self.bytes(["HGETALL", RedisKeys.avgADV]))
         }
         for job in jobs {
-            if let symbols = job.request.symbols, !symbols.isEmpty { start.append(["HMGET", RedisKeys.avgADV] + symbols) }
+            if let symbols = job.request.symbols, !symbols.isEmpty {
+                start.append(Self.bytes(["HMGET", RedisKeys.avgADV] + symbols))
+            }
         }
-        guard let replies = try redis.perform({ (c) throws(RedisError) in try c.pipeline(start) }) else { return }
+        let ids = jobs.map(\.request.jobID)
+        guard let replies = try writeInHand(ids, redis, start) else { return }
         guard !jobs.isEmpty else { return }
-        var next = firstLookup
         let newest = replies[next].array?.first?.array?.first?.string.flatMap(RedisStreamID.init)
         next += 1
         var allSymbols: [String] = []
@@ -344,6 +403,21 @@ public final class Worker: Service, Sendable {
             }
             next += 1
         }
+        // Only the jobs this worker still holds go on.
+        var held: [TakenJob] = []
+        for (k, job) in jobs.enumerated() {
+            switch replies[firstStart + k] {
+            case .integer(1): held.append(job)
+            case .integer(2):
+                logger.warning("Worker \(name): job \(job.request.jobID) was already completed or failed; dropped its copy")
+            case .integer(0):
+                logger.warning(
+                    "Worker \(name): job \(job.request.jobID) was handed back while this worker was paused (its heartbeat expired); dropped its copy")
+            case let other:
+                logger.error("Worker \(name): job \(job.request.jobID) not started: \(other); it stays in \(processing)")
+            }
+        }
+        guard !held.isEmpty else { return }
         if !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
             logger.warning("Worker \(name): jobs computed before the tail reached \(newest.map { "\($0)" } ?? "the stream's end")")
         }
@@ -351,11 +425,11 @@ public final class Worker: Service, Sendable {
 
         let history = tail.snapshot()
         let overTime = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
-        var outcome = RedisCommandBatch()
-        for job in jobs {
+        var outcome: [[[UInt8]]] = []
+        for job in held {
             let id = job.request.jobID
             if started.duration(to: clock.now) > configuration.maxJobTime {
-                appendStatus(&outcome, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
+                appendSettle(&outcome, raw: job.raw, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
             } else {
                 let requests = job.symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: job.avgADV[$0]) }
                 let asOf = job.request.asOf.resolve(now: WallClock.now(), calendar: parameters.calendar)
@@ -365,33 +439,60 @@ public final class Worker: Service, Sendable {
                     finishedAt: WallClock.now())
                 let elapsed = started.duration(to: clock.now)
                 if elapsed > configuration.maxJobTime {
-                    appendStatus(&outcome, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
+                    appendSettle(&outcome, raw: job.raw, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
                 } else {
-                    outcome.append(bytes: [
-                        Array("SET".utf8), Array(RedisKeys.result(id).utf8), result, Array("EX".utf8),
-                        Array(String(RedisKeys.resultTTL).utf8),
-                    ])
-                    appendStatus(
-                        &outcome, id: id, .completed, message: "Completed in \(Report.fixed(elapsed.seconds, 3)) s by \(name)")
+                    appendSettle(
+                        &outcome, raw: job.raw, id: id, .completed,
+                        message: "Completed in \(Report.fixed(elapsed.seconds, 3)) s by \(name)", result: result)
                 }
             }
-            outcome.append(bytes: [Array("HDEL".utf8), Array(RedisKeys.handbacks.utf8), job.raw])
-            outcome.append(bytes: [Array("LREM".utf8), processing, Array("1".utf8), job.raw])
         }
-        _ = try redis.perform { (c) throws(RedisError) in try c.pipeline(outcome) }
-        completedJobs.add(jobs.count, ordering: .relaxed)
+        guard let settled = try writeInHand(held.map(\.request.jobID), redis, outcome) else { return }
+        var done = 0
+        for (job, reply) in zip(held, settled) {
+            switch reply {
+            case .integer(1), .integer(3): done += 1  // 3: settled by this worker's earlier, interrupted try
+            case .integer(2):
+                logger.warning("Worker \(name): job \(job.request.jobID) was completed or failed elsewhere; dropped its copy")
+            case .integer(0):
+                logger.warning(
+                    "Worker \(name): job \(job.request.jobID) was handed back while this worker was paused (its heartbeat expired); dropped its copy")
+            case let other:
+                logger.error("Worker \(name): job \(job.request.jobID) not written: \(other); it stays in \(processing)")
+            }
+        }
+        completedJobs.add(done, ordering: .relaxed)
     }
 
-    /// SET status (with its TTL) and PUBLISH the event, as two commands of `batch`.
-    func appendStatus(
-        _ batch: inout RedisCommandBatch, id: String, _ state: JobState, message: String, error: String? = nil
+    /// Sends `commands` for jobs in hand in one pipeline, through outages.
+    private func writeInHand(_ ids: [String], _ redis: ResilientRedis, _ commands: [[[UInt8]]]) throws(RedisError)
+        -> [RedisReply]?
+    {
+        var batch = RedisCommandBatch()
+        for command in commands { batch.append(bytes: command) }
+        return try redis.perform { (c) throws(RedisError) in try c.pipeline(batch) }
+    }
+
+    /// One `settleScript` call (see there) appended to `commands`: the job leaves the processing
+    /// list, and its result, dead-list entry, status and event are written, all only while held.
+    func appendSettle(
+        _ commands: inout [[[UInt8]]], raw: [UInt8], id: String?, _ state: JobState, message: String,
+        error: String? = nil, result: [UInt8]? = nil, deadEntry: String? = nil
     ) {
         let time = WallClock.now()
-        let status = JobMessages.status(state, message: message, worker: name, error: error, at: time)
-        let event = JobMessages.status(state, message: message, worker: name, error: error, jobID: id, at: time)
-        batch.append(["SET", RedisKeys.status(id), status, "EX", String(RedisKeys.statusTTL)])
-        batch.append(["PUBLISH", RedisKeys.events, event])
+        let status = id.map { _ in JobMessages.status(state, message: message, worker: name, error: error, at: time) } ?? ""
+        let event = id.map { JobMessages.status(state, message: message, worker: name, error: error, jobID: $0, at: time) } ?? ""
+        commands.append([
+            Array("EVAL".utf8), Array(Self.settleScript.utf8), Array("5".utf8),
+            Array(RedisKeys.processing(name).utf8), Array(RedisKeys.status(id ?? "").utf8),
+            Array(RedisKeys.result(id ?? "").utf8), Array(RedisKeys.handbacks.utf8), Array(RedisKeys.dead.utf8),
+            raw, Array(status.utf8), Array(event.utf8), Array(String(RedisKeys.statusTTL).utf8),
+            Array(RedisKeys.events.utf8), result ?? [], Array(String(RedisKeys.resultTTL).utf8),
+            Array((deadEntry ?? "").utf8), Array(name.utf8),
+        ])
     }
+
+    static func bytes(_ arguments: [String]) -> [[UInt8]] { arguments.map { Array($0.utf8) } }
 
     /// The test-only slow-job hook: sleeps in small steps (so it notices nothing but time).
     private func testDelay(until end: ContinuousClock.Instant) {

@@ -175,6 +175,36 @@ import Glibc
         #expect(try h.listLength(RedisKeys.jobs) == 0)
     }
 
+    // MARK: - 6. Fenced completion
+
+    /// A worker stopped (SIGSTOP) with a job in hand loses it to another worker when its
+    /// heartbeat expires; woken (SIGCONT), it must not complete it a second time.
+    @Test func aPausedWorkerDoesNotCompleteAHandedBackJobTwice() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        let events = EventRecorder(port: h.server.port)
+        defer { events.stop() }
+        let sleepy = try h.startWorker("sleepy", ["--test-job-delay-ms", "2000"])
+        defer { sleepy.signal(SIGKILL) }
+        let id = try h.submit(symbols: ["OFN"])
+        #expect(h.waitFor(id, "processing"))
+        sleepy.signal(SIGSTOP)
+        let awake = try h.startWorker("awake")
+        defer { awake.signal(SIGKILL) }
+        #expect(h.waitFor(id, "completed", timeout: .seconds(40)), "\(h.status(id) ?? [:])\n\(awake.log)")
+        sleepy.signal(SIGCONT)
+        // Woken, it either drops its copy (and says so) or completes it again.
+        _ = waitUntil(timeout: .seconds(15)) {
+            sleepy.log.contains("dropped its copy") || events.count(job: id, status: "completed") > 1
+        }
+        #expect(events.count(job: id, status: "completed") == 1, "\(sleepy.log)")
+        #expect((h.status(id)?["message"] as? String)?.contains("by awake") == true)
+        #expect(sleepy.log.contains("dropped its copy"), "\(sleepy.log)")
+        sleepy.signal(SIGTERM)
+        #expect(sleepy.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(sleepy.log.contains("Worker sleepy stopped after 0 job(s)"), "\(sleepy.log)")
+    }
+
     // MARK: - 8. Bad input that multiplies
 
     @Test func oversizedJobsAndHugeValuesStayShortInEveryCopy() throws {
