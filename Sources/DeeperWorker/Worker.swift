@@ -464,13 +464,12 @@ public final class Worker: Service, Sendable {
         completedJobs.add(done, ordering: .relaxed)
     }
 
-    /// Sends `commands` for jobs in hand in one pipeline, through outages.
+    /// Sends `commands` for jobs in hand until Redis takes them, through outages and transient
+    /// error replies (only the commands refused are sent again).
     private func writeInHand(_ ids: [String], _ redis: ResilientRedis, _ commands: [[[UInt8]]]) throws(RedisError)
         -> [RedisReply]?
     {
-        var batch = RedisCommandBatch()
-        for command in commands { batch.append(bytes: command) }
-        return try redis.perform { (c) throws(RedisError) in try c.pipeline(batch) }
+        try redis.pipeline(commands)
     }
 
     /// One `settleScript` call (see there) appended to `commands`: the job leaves the processing

@@ -149,6 +149,40 @@ import Glibc
         #expect((ofn["last_price"] as? NSNumber)?.doubleValue == 25.5)
     }
 
+    // MARK: - 4. Transient error replies
+
+    /// While a script keeps Redis busy, every command answers BUSY: the worker retries and
+    /// finishes the job in hand instead of abandoning it in its processing list.
+    @Test func busyRepliesAreRetriedAndTheJobCompletes() throws {
+        let server = try RedisTestServer(extraArguments: ["--busy-reply-threshold", "100"])
+        let h = WorkerHarness(server: server, redis: try RedisConnection(RedisConfiguration(port: server.port)))
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        let worker = try h.startWorker("patient", ["--test-job-delay-ms", "1000"])
+        defer { worker.signal(SIGKILL) }
+        let id = try h.submit(symbols: ["OFN"])
+        #expect(h.waitFor(id, "processing"))
+        // A script that spins for 3 s: other clients get BUSY after 100 ms.
+        let busy = Thread {
+            let c = try? RedisConnection(RedisConfiguration(port: server.port))
+            _ = try? c?.command([
+                "EVAL",
+                """
+                local t = redis.call('TIME')
+                local start = tonumber(t[1]) + tonumber(t[2]) / 1e6
+                while true do
+                  t = redis.call('TIME')
+                  if tonumber(t[1]) + tonumber(t[2]) / 1e6 - start > 3 then break end
+                end
+                return 1
+                """, "0",
+            ])
+        }
+        busy.start()
+        #expect(h.waitFor(id, "completed", timeout: .seconds(30)), "\(h.status(id) ?? [:])\n\(worker.log)")
+        #expect(try h.listLength(RedisKeys.processing("patient")) == 0)
+        #expect(worker.log.contains("BUSY"), "\(worker.log)")
+    }
+
     // MARK: - 5. Hand-back never moves a status backwards
 
     /// A dead worker's list still holds a job another worker already completed: the hand-back

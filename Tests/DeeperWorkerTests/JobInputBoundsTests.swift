@@ -58,6 +58,19 @@ import Testing
         #expect(whole["job"] as? String == "{}")
     }
 
+    @Test func transientRepliesAreTheOnesWorthRetrying() {
+        for text in [
+            "LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script.",
+            "MASTERDOWN Link with MASTER is down", "READONLY You can't write against a read only replica.",
+        ] {
+            #expect(RedisError.server(text).isTransient, "\(text)")
+        }
+        for text in ["ERR unknown command", "WRONGTYPE Operation against a key", "NOAUTH Authentication required."] {
+            #expect(!RedisError.server(text).isTransient, "\(text)")
+        }
+        #expect(!RedisError.connection("refused").isTransient)
+    }
+
     @Test func refusedCredentialsAreConfigurationErrors() {
         #expect(RedisError.server("NOAUTH Authentication required.").isAuthentication)
         #expect(RedisError.server("WRONGPASS invalid username-password pair or user is disabled.").isAuthentication)
