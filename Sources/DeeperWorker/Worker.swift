@@ -13,7 +13,8 @@ import Synchronization
 /// cooperative pool): the tail, the job loop, and the heartbeat that also hands back the jobs
 /// of workers whose heartbeat expired. The job loop and the engine's threads run at the
 /// configured `ComputePriority`; the tail and the heartbeat at the process's. On graceful
-/// shutdown the job loop stops taking jobs, finishes the one in hand, and `run()` returns.
+/// shutdown the job loop stops taking jobs, finishes the one in hand (through a Redis outage
+/// too: the tail and the heartbeat run until it is written), and `run()` returns.
 ///
 /// **A job completes once.** Every write that settles a job (result, final status, event,
 /// leaving the processing list) is one Lua script that runs only while this worker still holds
@@ -27,6 +28,8 @@ public final class Worker: Service, Sendable {
     let engine: BatchEngine
     let tail: PrintTail
     let stopping = Atomic<Bool>(false)
+    /// Set once the job loop has returned, nothing in hand: the tail and the heartbeat stop then.
+    let jobsDone = Atomic<Bool>(false)
     let outage: OutageLog
     let completedJobs = Atomic<Int>(0)
 
@@ -43,15 +46,22 @@ public final class Worker: Service, Sendable {
     }
 
     var name: String { configuration.name }
-    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+    var isStopping: Bool { stopping.load(ordering: .relaxed) || StartUpSignals.requested }
+    var isDone: Bool { jobsDone.load(ordering: .relaxed) }
 
-    func makeConnection(commandTimeout: Duration?) -> ResilientRedis {
+    /// A connection for one thread; through an outage it retries until `until` says stop.
+    func makeConnection(commandTimeout: Duration?, until: @escaping @Sendable () -> Bool) -> ResilientRedis {
         var redis = configuration.redis
         redis.commandTimeout = commandTimeout
-        return ResilientRedis(redis, outage: outage, isStopping: { self.isStopping })
+        return ResilientRedis(redis, outage: outage, isStopping: until)
     }
 
     public func run() async throws {
+        if StartUpSignals.requested {
+            logger.notice("Worker \(name) stopping: a stop signal arrived while it started")
+            // The service group listens now: hand it the signal, so it shuts down as for any other.
+            StartUpSignals.resend()
+        }
         try await withGracefulShutdownHandler {
             try await runThreads()
         } onGracefulShutdown: {
@@ -62,7 +72,7 @@ public final class Worker: Service, Sendable {
     }
 
     private func runThreads() async throws {
-        let control = makeConnection(commandTimeout: .seconds(30))
+        let control = makeConnection(commandTimeout: .seconds(30), until: { self.isStopping })
         guard try control.perform({ (c) throws(RedisError) in _ = try c.command(["PING"]) }) != nil else { return }
         logger.notice(
             "Worker \(name) connected to Redis \(configuration.redis.host):\(configuration.redis.port)")
@@ -81,6 +91,7 @@ public final class Worker: Service, Sendable {
         async let heartbeatDone: Void = DedicatedThread.run(name: "deeper-heartbeat") { self.heartbeatLoop() }
         await DedicatedThread.run(name: "deeper-jobs") { self.jobLoop() }
         stopping.store(true, ordering: .relaxed)
+        jobsDone.store(true, ordering: .relaxed)
         await tailDone
         await heartbeatDone
     }
@@ -100,9 +111,10 @@ public final class Worker: Service, Sendable {
 
     // MARK: - Tail
 
+    /// Runs until the job loop is done: a job in hand waits for the prints it must see.
     private func tailLoop() {
-        let redis = makeConnection(commandTimeout: .seconds(10))
-        while !isStopping {
+        let redis = makeConnection(commandTimeout: .seconds(10), until: { self.isDone })
+        while !isDone {
             do {
                 _ = try redis.perform { (c) throws(RedisError) in try tail.tailOnce(c, block: .seconds(1)) }
             } catch {
@@ -114,11 +126,13 @@ public final class Worker: Service, Sendable {
 
     // MARK: - Heartbeat and hand-back
 
+    /// Runs until the job loop is done, so a job being finished after SIGTERM stays this
+    /// worker's (no other worker hands it back) until it is written.
     private func heartbeatLoop() {
-        let redis = makeConnection(commandTimeout: .seconds(10))
+        let redis = makeConnection(commandTimeout: .seconds(10), until: { self.isDone })
         let ttl = max(1, Int(configuration.heartbeatInterval.components.seconds) * 3)
         let started = Nanos.iso8601(WallClock.now())
-        while !isStopping {
+        while !isDone {
             var w = JSONWriter()
             w.beginObject()
             w.field("worker", name)
@@ -136,7 +150,7 @@ public final class Worker: Service, Sendable {
                 logger.error("Worker \(name) heartbeat: \(error)")
             }
             var slept: Duration = .zero
-            while slept < configuration.heartbeatInterval && !isStopping {
+            while slept < configuration.heartbeatInterval && !isDone {
                 _sleep(.milliseconds(100))
                 slept += .milliseconds(100)
             }
@@ -296,7 +310,7 @@ public final class Worker: Service, Sendable {
         // The tail and the heartbeat keep the process's priority, so a starved job never
         // silences this worker's heartbeat or lets the stream fall behind.
         configuration.computePriority.applyToCurrentThread()
-        let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10))
+        let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10), until: { self.isStopping })
         let seconds = max(1, Int(configuration.pollTimeout.components.seconds))
         let processing = RedisKeys.processing(name)
         var more = RedisCommandBatch()
@@ -329,8 +343,8 @@ public final class Worker: Service, Sendable {
     }
 
     /// Runs jobs taken from the queue, sharing round trips. Every write is retried through
-    /// outages, so once a job is in this worker's processing list it leaves only completed,
-    /// failed or handed back.
+    /// outages (after SIGTERM too, while the process lives), so once a job is in this worker's
+    /// processing list it leaves only completed, failed or handed back.
     func process(_ raws: [[UInt8]], _ redis: ResilientRedis) throws(RedisError) {
         let clock = ContinuousClock()
         let started = clock.now
@@ -465,11 +479,16 @@ public final class Worker: Service, Sendable {
     }
 
     /// Sends `commands` for jobs in hand until Redis takes them, through outages and transient
-    /// error replies (only the commands refused are sent again).
+    /// error replies, even after SIGTERM (then it says once which jobs wait, and where).
     private func writeInHand(_ ids: [String], _ redis: ResilientRedis, _ commands: [[[UInt8]]]) throws(RedisError)
         -> [RedisReply]?
     {
-        try redis.pipeline(commands)
+        try redis.pipeline(commands, persistent: true) {
+            let which = ids.isEmpty ? "malformed job(s)" : "job(s) \(ids.joined(separator: ", "))"
+            self.logger.warning(
+                "Worker \(self.name) stopping: \(which) not written yet (Redis unavailable); retrying until Redis is back. Until then they stay in \(RedisKeys.processing(self.name)); if this process is killed first, another worker hands them back once its heartbeat expires"
+            )
+        }
     }
 
     /// One `settleScript` call (see there) appended to `commands`: the job leaves the processing

@@ -65,6 +65,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var testJobDelayMilliseconds: Int = 0
 
     func run() async throws {
+        // Before anything else: a SIGTERM while the worker starts must stop it cleanly too.
+        StartUpSignals.capture()
         let env = ProcessInfo.processInfo.environment
         var c: WorkerConfiguration
         do {

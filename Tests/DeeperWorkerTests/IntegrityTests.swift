@@ -239,6 +239,70 @@ import Glibc
         #expect(sleepy.log.contains("Worker sleepy stopped after 0 job(s)"), "\(sleepy.log)")
     }
 
+    // MARK: - 7. SIGTERM during an outage
+
+    /// SIGTERM while Redis is away with a job in hand: the worker says the job is not written
+    /// yet, and once Redis is back (with its data: AOF) it finishes the job and exits 0.
+    @Test func sigtermDuringAnOutageFinishesTheJobWhenRedisReturns() throws {
+        let server = try RedisTestServer(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        let h = WorkerHarness(server: server, redis: try RedisConnection(RedisConfiguration(port: server.port)))
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        let worker = try h.startWorker("honest", ["--test-job-delay-ms", "1500"])
+        defer { worker.signal(SIGKILL) }
+        let id = try h.submit(symbols: ["OFN"])
+        #expect(h.waitFor(id, "processing"))
+        server.stop()
+        worker.signal(SIGTERM)
+        #expect(worker.waitForLog("not written yet"), "\(worker.log)")
+        #expect(worker.isRunning)
+        try server.start()
+        #expect(worker.waitForExit(timeout: .seconds(30)) == 0, "\(worker.log)")
+        let redis = try RedisConnection(RedisConfiguration(port: server.port))
+        let after = WorkerHarness(server: server, redis: redis)
+        #expect(after.state(id) == "completed", "\(after.status(id) ?? [:])\n\(worker.log)")
+        #expect(try after.listLength(RedisKeys.processing("honest")) == 0)
+        #expect(worker.log.contains("Worker honest stopped after 1 job(s)"), "\(worker.log)")
+    }
+
+    /// Killed while still waiting for Redis, the worker never claimed the job was done.
+    @Test func sigtermDuringAnOutageNeverClaimsAnUnwrittenJob() throws {
+        let h = try WorkerHarness()
+        _ = try h.redis.pipeline(Self.prints("OFN", count: 26))
+        let worker = try h.startWorker("truthful", ["--test-job-delay-ms", "1500"])
+        defer { worker.signal(SIGKILL) }
+        let id = try h.submit(symbols: ["OFN"])
+        #expect(h.waitFor(id, "processing"))
+        h.server.stop()
+        worker.signal(SIGTERM)
+        #expect(worker.waitForLog("not written yet"), "\(worker.log)")
+        usleep(2_000_000)
+        #expect(worker.isRunning, "\(worker.log)")
+        #expect(!worker.log.contains("stopped after 1 job(s)"), "\(worker.log)")
+        #expect(worker.log.contains("deeper_analysis:processing:truthful"), "\(worker.log)")
+    }
+
+    /// SIGTERM as soon as the process can take a signal at all (its first handler shows in
+    /// /proc: before that the program has not started), and at instants of its start-up after.
+    @Test(arguments: [0, 1, 5, 20, 60, 150])
+    func sigtermDuringStartUpExitsZero(delayMilliseconds: Int) throws {
+        let h = try WorkerHarness()
+        let worker = try DeeperProcess(["worker", "--name", "early", "--threads", "1"] + h.portArguments)
+        defer { worker.signal(SIGKILL) }
+        #expect(waitUntil(timeout: .seconds(20)) { Self.catchesSIGTERM(worker.child.pid) })
+        if delayMilliseconds > 0 { usleep(UInt32(delayMilliseconds) * 1000) }
+        worker.signal(SIGTERM)
+        #expect(worker.waitForExit(timeout: .seconds(20)) == 0, "\(worker.log)")
+    }
+
+    /// Whether process `pid` has a handler for SIGTERM (`SigCgt` in /proc/PID/status).
+    static func catchesSIGTERM(_ pid: pid_t) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+            let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
+    }
+
     // MARK: - 8. Bad input that multiplies
 
     @Test func oversizedJobsAndHugeValuesStayShortInEveryCopy() throws {
