@@ -1,3 +1,4 @@
+import DeeperData
 import DeeperRedis
 
 /// How `deeper serve` listens and reaches Redis.
@@ -23,6 +24,8 @@ public struct APIConfiguration: Sendable {
     public var maxPrintsBodyBytes: Int
     /// Largest `POST /api/deeper-analysis/compute` body (10,000 symbols fit many times over).
     public var maxComputeBodyBytes: Int
+    /// `MAX_FUTURE`: `POST /api/prints` refuses prints stamped further ahead of the clock.
+    public var futureTolerance: FutureTolerance = .default
 
     public init(
         host: String = "127.0.0.1",

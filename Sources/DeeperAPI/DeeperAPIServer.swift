@@ -222,9 +222,10 @@ public struct DeeperAPIServer: Sendable {
         } catch {
             return APIResponse.tooLarge(error, limit: configuration.maxPrintsBodyBytes)
         }
+        let limit = configuration.futureTolerance.limit(now: WallClock.now())
         let parsed: Result<PrintsBody, PrintsBody.BodyError> = try await pool.run {
             buffer.withUnsafeReadableBytes { bytes in
-                Result { () throws(PrintsBody.BodyError) in try format.parse(bytes) }
+                Result { () throws(PrintsBody.BodyError) in try format.parse(bytes, notAfter: limit) }
             }
         }
         let body: PrintsBody
@@ -456,14 +457,15 @@ enum PrintsFormat: Sendable {
         }
     }
 
-    func parse(_ bytes: UnsafeRawBufferPointer) throws(PrintsBody.BodyError) -> PrintsBody {
+    func parse(_ bytes: UnsafeRawBufferPointer, notAfter: FutureLimit? = nil) throws(PrintsBody.BodyError) -> PrintsBody {
         switch self {
-        case .json: return try PrintsBody.json(bytes)
-        case .csv: return try PrintsBody.csv(bytes)
+        case .json: return try PrintsBody.json(bytes, notAfter: notAfter)
+        case .csv: return try PrintsBody.csv(bytes, notAfter: notAfter)
         case .sniff:
             // curl -d sends form-urlencoded by default; the body itself tells JSON from CSV.
             let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
-            return first == UInt8(ascii: "[") ? try PrintsBody.json(bytes) : try PrintsBody.csv(bytes)
+            return first == UInt8(ascii: "[")
+                ? try PrintsBody.json(bytes, notAfter: notAfter) : try PrintsBody.csv(bytes, notAfter: notAfter)
         }
     }
 }

@@ -2,7 +2,9 @@ import DeeperData
 import DeeperKernels
 
 /// The prints of a `POST /api/prints` body, checked against SPEC §1: the valid ones ready for
-/// `Feed.append`, and why each other one was refused.
+/// `Feed.append`, and why each other one was refused. Fields are trimmed of surrounding spaces
+/// as CSV fields are; a print stamped after `notAfter` (`MAX_FUTURE` ahead of the clock) is
+/// refused like any other bad print.
 struct PrintsBody: Sendable {
     /// One refused print: its CSV line (header = line 1) or its 1-based position in the JSON
     /// array, and why.
@@ -39,10 +41,11 @@ struct PrintsBody: Sendable {
 
     /// A CSV body (header `symbol,time,price,size[,venue]`) through the same byte parser as
     /// `deeper replay`.
-    static func csv(_ bytes: UnsafeRawBufferPointer) throws(BodyError) -> PrintsBody {
+    static func csv(_ bytes: UnsafeRawBufferPointer, notAfter: FutureLimit? = nil) throws(BodyError) -> PrintsBody {
         let parsed: PrintsCSV
         do {
-            parsed = try PrintsCSV.parse(bytes, fileName: "body", maxStoredErrors: maxListedRejections)
+            parsed = try PrintsCSV.parse(
+                bytes, fileName: "body", maxStoredErrors: maxListedRejections, notAfter: notAfter)
         } catch {
             throw BodyError(description: "CSV header: \(error.reason)")
         }
@@ -64,12 +67,12 @@ struct PrintsBody: Sendable {
     /// `time` is an ISO-8601 string or epoch milliseconds (a number or a string of digits);
     /// `price` a number or a string, read exactly from its decimal text; `size` a whole number
     /// (or a string of digits); `venue` a string, null or absent. Other members are ignored.
-    static func json(_ bytes: UnsafeRawBufferPointer) throws(BodyError) -> PrintsBody {
+    static func json(_ bytes: UnsafeRawBufferPointer, notAfter: FutureLimit? = nil) throws(BodyError) -> PrintsBody {
         var body = PrintsBody()
         do {
             try JSONScanner.forEachElement(ofArray: bytes) { position, item in
                 do throws(Rejection) {
-                    try body.add(item, at: position)
+                    try body.add(item, at: position, notAfter: notAfter)
                 } catch {
                     body.reject(error.line, error.reason)
                 }
@@ -80,17 +83,21 @@ struct PrintsBody: Sendable {
         return body
     }
 
-    private mutating func add(_ item: JSONValue, at position: Int) throws(Rejection) {
+    private mutating func add(_ item: JSONValue, at position: Int, notAfter: FutureLimit?) throws(Rejection) {
         func fail(_ reason: String) -> Rejection { Rejection(line: position, reason: reason) }
         guard case .object = item else { throw fail("expected an object, got \(item.typeName)") }
 
         guard let symbolValue = item["symbol"] else { throw fail("symbol: missing") }
-        guard case .string(let symbol) = symbolValue else {
+        guard case .string(let untrimmed) = symbolValue else {
             throw fail("symbol: expected a string, got \(symbolValue.typeName)")
         }
+        let symbol = SymbolRules.trimmed(untrimmed)
         do { try PrintFields.checkSymbol(symbol) } catch { throw fail("symbol: \(error.reason) (\(Self.quoted(symbol)))") }
 
         let time = try field(item, "time", position: position, PrintFields.checkedTime)
+        if let notAfter, !notAfter.accepts(time) {
+            throw fail("time: \(notAfter.tolerance.reason) (\(Self.quoted(Self.text(of: item["time"]))))")
+        }
         let price = try field(item, "price", position: position, PrintFields.checkedPriceTicks)
         let size = try field(item, "size", position: position, PrintFields.checkedSize)
 
@@ -98,7 +105,7 @@ struct PrintsBody: Sendable {
         switch item["venue"] {
         case nil, .null?: break
         case .string(let venue)?:
-            let name = venue.uppercased()
+            let name = SymbolRules.trimmed(venue).uppercased()
             if !name.isEmpty {
                 if venues.id(of: name) == nil && venues.count > Int(UInt16.max) {
                     throw fail("venue: more than \(UInt16.max) distinct venues")
@@ -121,13 +128,22 @@ struct PrintsBody: Sendable {
         switch item[name] {
         case nil: throw Rejection(line: position, reason: "\(name): missing")
         case .number(let t)?: text = t
-        case .string(let t)?: text = t
+        case .string(let t)?: text = SymbolRules.trimmed(t)
         case let other?: throw Rejection(line: position, reason: "\(name): expected a number or a string, got \(other.typeName)")
         }
         do {
             return try parse(text)
         } catch {
             throw Rejection(line: position, reason: "\(name): \(error.reason) (\(Self.quoted(text)))")
+        }
+    }
+
+    /// The text of a number or string member (trimmed), as `field` reads it.
+    private static func text(of value: JSONValue?) -> String {
+        switch value {
+        case .number(let t)?: t
+        case .string(let t)?: SymbolRules.trimmed(t)
+        default: ""
         }
     }
 

@@ -39,14 +39,17 @@ public struct PrintsCSV: Sendable {
     /// - Parameters:
     ///   - fileName: used in error messages only.
     ///   - maxStoredErrors: how many errors to keep in `errors` (all are counted).
+    ///   - notAfter: when given (a live feed), a print stamped after its `latest` is a malformed
+    ///     line (`column time: more than 300 s ahead of the clock (MAX_FUTURE)`).
     /// - Throws: `CSVLineError` when there is no header, the header lacks a required column or
     ///   names one twice, or its quoting is broken.
     public static func parse(
-        _ bytes: UnsafeRawBufferPointer, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors
+        _ bytes: UnsafeRawBufferPointer, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors,
+        notAfter: FutureLimit? = nil
     ) throws(CSVLineError) -> PrintsCSV {
         var result: Result<PrintsCSV, CSVLineError>!
-        bytes.withMemoryRebound(to: UInt8.self) { input in
-            var reader = _PrintsReader(input, fileName: fileName, maxStoredErrors: maxStoredErrors)
+        _withLFLineEndings(bytes) { input in
+            var reader = _PrintsReader(input, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
             result = Result { () throws(CSVLineError) in try reader.run() }
         }
         return try result.get()
@@ -54,32 +57,34 @@ public struct PrintsCSV: Sendable {
 
     /// Parses a whole file's bytes; see `parse(_:fileName:maxStoredErrors:)`.
     public static func parse(
-        _ bytes: [UInt8], fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors
+        _ bytes: [UInt8], fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors,
+        notAfter: FutureLimit? = nil
     ) throws(CSVLineError) -> PrintsCSV {
         var result: Result<PrintsCSV, CSVLineError>!
         bytes.withUnsafeBytes { raw in
             result = Result { () throws(CSVLineError) in
-                try parse(raw, fileName: fileName, maxStoredErrors: maxStoredErrors)
+                try parse(raw, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
             }
         }
         return try result.get()
     }
 
-    /// Parses CSV text; see `parse(_:fileName:maxStoredErrors:)`.
+    /// Parses CSV text; see `parse(_:fileName:maxStoredErrors:notAfter:)`.
     public static func parse(
-        _ text: String, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors
+        _ text: String, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors,
+        notAfter: FutureLimit? = nil
     ) throws(CSVLineError) -> PrintsCSV {
-        try parse(Array(text.utf8), fileName: fileName, maxStoredErrors: maxStoredErrors)
+        try parse(Array(text.utf8), fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
     }
 
     /// Reads and parses the file at `path`, which is also the name used in error messages.
     ///
     /// - Throws: `CSVFileError` when the file cannot be read, `CSVLineError` as `parse` does.
     public static func read(
-        contentsOfFile path: String, maxStoredErrors: Int = defaultMaxStoredErrors
+        contentsOfFile path: String, maxStoredErrors: Int = defaultMaxStoredErrors, notAfter: FutureLimit? = nil
     ) throws -> PrintsCSV {
         try _withFileBytes(path) { raw throws(CSVLineError) in
-            try parse(raw, fileName: path, maxStoredErrors: maxStoredErrors)
+            try parse(raw, fileName: path, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
         }
     }
 }
@@ -100,17 +105,22 @@ struct _PrintsReader: ~Copyable {
     private var venueCache = _ShortKeyCache()
     private var dates = _CSVDateCache()
     private var recordCount = 0
+    /// Prints stamped later than this are refused (`Int64.max`: no limit).
+    private let latestTime: Int64
+    private let futureReason: String
 
     /// Column names as errors spell them, per field index.
     private var names: [String] = []
 
     private static let columns = ["symbol", "time", "price", "size"]
 
-    init(_ input: UnsafeBufferPointer<UInt8>, fileName: String, maxStoredErrors: Int) {
+    init(_ input: UnsafeBufferPointer<UInt8>, fileName: String, maxStoredErrors: Int, notAfter: FutureLimit? = nil) {
         tokenizer = _UnsafeCSVTokenizer(input)
         inputCount = input.count
         self.fileName = fileName
         log = _CSVErrorLog(file: fileName, limit: maxStoredErrors)
+        latestTime = notAfter?.latest ?? .max
+        futureReason = notAfter?.tolerance.reason ?? ""
     }
 
     mutating func run() throws(CSVLineError) -> PrintsCSV {
@@ -165,6 +175,10 @@ struct _PrintsReader: ~Copyable {
                 nanos = try _CSVFieldParsers.parseTime(timeBytes, dates: &dates)
             } catch {
                 report(error, column: time, timeBytes)
+                continue
+            }
+            if nanos > latestTime {
+                reportFuture(column: time, timeBytes)
                 continue
             }
 
@@ -244,6 +258,11 @@ struct _PrintsReader: ~Copyable {
     private mutating func report(_ problem: _CSVFieldProblem, column: Int, _ b: UnsafeBufferPointer<UInt8>) {
         log.add(
             line: tokenizer.recordLine, column: names[column], reason: "\(problem.reason) (\(_quotedForError(b)))")
+    }
+
+    @inline(never)
+    private mutating func reportFuture(column: Int, _ b: UnsafeBufferPointer<UInt8>) {
+        log.add(line: tokenizer.recordLine, column: names[column], reason: "\(futureReason) (\(_quotedForError(b)))")
     }
 
     @inline(never)

@@ -14,6 +14,16 @@ public enum TimeText {
 
 /// SPEC §1 symbol rules.
 public enum SymbolRules {
+    /// `symbol` without surrounding spaces (U+0020 only): SPEC §1 trims CSV fields so, and
+    /// every other way in (jobs, HTTP bodies, stream entries) applies the same rule.
+    public static func trimmed(_ symbol: String) -> String {
+        guard symbol.utf8.first == 0x20 || symbol.utf8.last == 0x20 else { return symbol }
+        let utf8 = symbol.utf8
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 }) else { return "" }
+        let last = utf8.lastIndex(where: { $0 != 0x20 })!  // Exists: `first` does.
+        return String(decoding: utf8[first...last], as: UTF8.self)
+    }
+
     /// 1–16 characters of `A–Z 0–9 space . - /`, the first a letter or digit.
     public static func isValid(_ symbol: String) -> Bool {
         var bytes = Array(symbol.utf8)
@@ -38,6 +48,15 @@ public enum PrintFields {
     /// Whether the bytes are a valid symbol.
     public static func isValidSymbol(_ bytes: UnsafeRawBufferPointer) -> Bool {
         (try? _CSVFieldParsers.validateSymbol(bytes.assumingMemoryBound(to: UInt8.self))) != nil
+    }
+
+    /// The bytes without surrounding spaces (U+0020), as CSV fields are trimmed (SPEC §1).
+    public static func trimmingSpaces(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var start = 0
+        var end = bytes.count
+        while start < end && bytes[start] == 0x20 { start += 1 }
+        while end > start && bytes[end - 1] == 0x20 { end -= 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 }
 

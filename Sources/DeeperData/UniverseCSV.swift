@@ -53,7 +53,7 @@ public struct UniverseCSV: Sendable {
         maxStoredErrors: Int = PrintsCSV.defaultMaxStoredErrors
     ) throws(CSVLineError) -> UniverseCSV {
         var result: Result<UniverseCSV, CSVLineError>!
-        bytes.withMemoryRebound(to: UInt8.self) { input in
+        _withLFLineEndings(bytes) { input in
             var tokenizer = _UnsafeCSVTokenizer(input)
             result = Result { () throws(CSVLineError) in
                 try read(&tokenizer, fileName: fileName, maxStoredErrors: maxStoredErrors)

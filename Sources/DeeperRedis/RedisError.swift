@@ -24,3 +24,23 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension RedisError {
+    /// An error reply that says "not now" rather than "never": `LOADING` (a restarted server
+    /// reading its data), `BUSY` (a script running), `MASTERDOWN` and `READONLY` (during a
+    /// failover). The command did not run; the same command later may succeed.
+    public var isTransient: Bool {
+        guard case .server(let text) = self else { return false }
+        return Self.transientPrefixes.contains { text.hasPrefix($0) }
+    }
+
+    static let transientPrefixes = ["LOADING", "BUSY", "MASTERDOWN", "READONLY"]
+
+    /// A refusal of the credentials: `NOAUTH` (a password is needed), `WRONGPASS`, or a
+    /// password sent to a server that has none. A configuration error, not an outage.
+    public var isAuthentication: Bool {
+        guard case .server(let text) = self else { return false }
+        return text.hasPrefix("NOAUTH") || text.hasPrefix("WRONGPASS") || text.hasPrefix("ERR invalid password")
+            || text.hasPrefix("ERR AUTH") || text.hasPrefix("ERR Client sent AUTH")
+    }
+}

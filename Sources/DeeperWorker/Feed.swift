@@ -62,6 +62,8 @@ public enum Feed {
     }
 
     /// Fills `deeper_analysis:avg_adv` from a universe (unknown avg_adv → the field is removed).
+    ///
+    /// - Throws: the first error reply (`NOAUTH`, `WRONGTYPE`, …) of any command.
     public static func loadUniverse(_ redis: RedisConnection, _ entries: [UniverseEntry]) throws(RedisError) -> Int {
         var batch = RedisCommandBatch()
         var known = 0
@@ -73,7 +75,9 @@ public enum Feed {
                 batch.append(["HDEL", RedisKeys.avgADV, e.symbol])
             }
         }
-        _ = try redis.pipeline(batch)
+        for reply in try redis.pipeline(batch) {
+            if case .error(let e) = reply { throw .server(e) }
+        }
         return known
     }
 
@@ -86,6 +90,8 @@ public enum Feed {
 /// Queuing jobs exactly as the API does: the `queued` status first, then LPUSH.
 public enum JobQueue {
     /// Queues `job`; returns the status JSON written.
+    ///
+    /// - Throws: the first error reply of any of its commands (`NOAUTH`, …).
     @discardableResult
     public static func enqueue(_ redis: RedisConnection, _ job: JobRequest, at time: Int64) throws(RedisError) -> String {
         let status = JobMessages.status(.queued, message: "Job queued", worker: nil, at: time)
@@ -95,7 +101,9 @@ public enum JobQueue {
             ["LPUSH", RedisKeys.jobs, job.queuedJSON()],
             ["PUBLISH", RedisKeys.events, event],
         ])
-        if case .error(let e) = replies[1] { throw .server(e) }
+        for reply in replies {
+            if case .error(let e) = reply { throw .server(e) }
+        }
         return status
     }
 

@@ -31,6 +31,12 @@ public struct JobRequest: Sendable, Equatable {
     /// At most this many symbols in one job (the API enforces the same).
     public static let maxSymbols = 10_000
 
+    /// A job longer than this is refused whole, unread (10,000 symbols take about 200 KB).
+    public static let maxBytes = 1 << 20
+
+    /// How many characters of a bad value a reason quotes.
+    static let maxQuotedCharacters = 40
+
     public init(jobID: String, symbols: [String]?, asOf: JobAsOf, createdAt: String? = nil) {
         self.jobID = jobID
         self.symbols = symbols
@@ -47,6 +53,9 @@ public struct JobRequest: Sendable, Equatable {
 
     /// Parses a job as taken from the queue.
     public static func parse(_ raw: [UInt8]) throws(Malformed) -> JobRequest {
+        guard raw.count <= maxBytes else {
+            throw Malformed(jobID: nil, reason: "job of \(raw.count) bytes is over the 1 MiB limit")
+        }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(raw), options: [.fragmentsAllowed])
@@ -66,8 +75,9 @@ public struct JobRequest: Sendable, Equatable {
     }
 
     /// The `symbols` field as parsed by `JSONSerialization`: absent or null → nil (every
-    /// symbol); else a list of at most `maxSymbols` valid symbols (SPEC §1), duplicates dropped.
-    /// The reason of a `Malformed` starts with `symbols:`.
+    /// symbol); else a list of at most `maxSymbols` valid symbols (SPEC §1), each trimmed of
+    /// surrounding spaces as CSV fields are, duplicates dropped. The reason of a `Malformed`
+    /// starts with `symbols:`.
     public static func parseSymbols(_ value: Any?, jobID: String?) throws(Malformed) -> [String]? {
         switch value {
         case nil, is NSNull: return nil
@@ -78,7 +88,7 @@ public struct JobRequest: Sendable, Equatable {
             var out: [String] = []
             var seen = Set<String>()
             for item in list {
-                guard let s = item as? String, SymbolRules.isValid(s) else {
+                guard let s = (item as? String).map(SymbolRules.trimmed), SymbolRules.isValid(s) else {
                     throw Malformed(jobID: jobID, reason: "symbols: \(Self.describe(item)) is not a valid symbol")
                 }
                 if seen.insert(s).inserted { out.append(s) }
@@ -133,9 +143,19 @@ public struct JobRequest: Sendable, Equatable {
         return w.text
     }
 
+    /// A value as a reason quotes it: at most `maxQuotedCharacters` of a string, the text of a
+    /// number, and only the kind of a list or an object (a bad value may be megabytes long).
     static func describe(_ v: Any) -> String {
-        if let s = v as? String { return "\"\(s)\"" }
-        return "\(v)"
+        switch v {
+        case let s as String:
+            let cut = s.count > maxQuotedCharacters ? String(s.prefix(maxQuotedCharacters)) + "…" : s
+            return "\"\(cut)\"" + (s.count > maxQuotedCharacters ? " (\(s.utf8.count) bytes)" : "")
+        case let n as NSNumber: return String("\(n)".prefix(maxQuotedCharacters))
+        case is NSNull: return "null"
+        case let list as [Any]: return "a list of \(list.count)"
+        case is [String: Any]: return "an object"
+        default: return "a value"
+        }
     }
 }
 

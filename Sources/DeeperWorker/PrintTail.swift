@@ -5,10 +5,22 @@ import Logging
 import Synchronization
 
 /// Keeps every symbol's recent history in memory by reading the print stream: first in pages
-/// from the start of the retention, then tailing it with `XREAD BLOCK`.
+/// from the start of the retention, then tailing it.
 ///
 /// Only the tail's own thread reads the stream; jobs take copy-on-write snapshots of the
 /// history and wait (`waitUntilApplied`) for the entries that existed when they were taken.
+///
+/// **Retention is per symbol**: a symbol keeps its prints of the last `retentionTradingDays`
+/// trading days before its own newest print, so no print of one symbol (however it is stamped)
+/// moves another symbol's history, and a replayed past week stays whole. Entries stamped more
+/// than `FutureTolerance` ahead of the moment they arrived (their entry id, or the clock if
+/// that is earlier) are skipped as malformed.
+///
+/// **The history must be the stream's.** Every read after the first starts *at* the last entry
+/// applied (inclusive); when that entry no longer comes back first, the stream in Redis is not
+/// the one this history was read from (Redis restarted without persistence, `FLUSHALL`, the
+/// stream deleted and re-fed, or trimmed past the read position), and the tail rebuilds the
+/// history from what Redis holds now, logging why.
 public final class PrintTail: Sendable {
     /// Trading days of prints kept in memory (and in the stream): rwvap_5d at "now" needs 5,
     /// one more covers a job whose as_of lies in the previous session.
@@ -18,19 +30,23 @@ public final class PrintTail: Sendable {
     private struct State {
         var history: LiveHistory
         var lastID = RedisStreamID.zero
-        var newestPrintTime = Int64.min
         var malformedEntries = 0
-        var lastEvictionCutoff = Int64.min
+        /// Times the history was rebuilt because the stream changed under it.
+        var rebuilds = 0
     }
 
     private let state: Mutex<State>
+    private let rules: Rules
     private let calendar: TradingCalendar
     private let logger: Logger
+    private let futureTolerance: FutureTolerance
 
-    public init(rules: Rules, calendar: TradingCalendar, logger: Logger) {
+    public init(rules: Rules, calendar: TradingCalendar, logger: Logger, futureTolerance: FutureTolerance = .default) {
         self.state = Mutex(State(history: LiveHistory(rules: rules)))
+        self.rules = rules
         self.calendar = calendar
         self.logger = logger
+        self.futureTolerance = futureTolerance
     }
 
     /// A consistent copy of the history (cheap: copy-on-write).
@@ -41,6 +57,9 @@ public final class PrintTail: Sendable {
 
     /// Entries that could not be read as prints (skipped and counted, never fatal).
     public var malformedEntries: Int { state.withLock { $0.malformedEntries } }
+
+    /// Times the history was rebuilt because the stream in Redis was no longer the one read.
+    public var rebuilds: Int { state.withLock { $0.rebuilds } }
 
     /// Reads the stream from the retention start to its current end, page by page.
     ///
@@ -60,52 +79,111 @@ public final class PrintTail: Sendable {
         return total
     }
 
-    /// Waits up to `block` for new entries and applies them; returns how many arrived.
+    /// Reads what arrived after the last entry applied and applies it; when nothing did, waits
+    /// up to `block` for something to arrive (and reads it on the next call). Returns how many
+    /// entries were applied.
+    ///
+    /// When the last entry applied is no longer in the stream, rebuilds the history from Redis
+    /// first (see the type's notes).
     @discardableResult
     public func tailOnce(_ redis: RedisConnection, block: Duration) throws(RedisError) -> Int {
         let after = lastAppliedID
-        let page = try readPage(redis) { (body) throws(RedisError) in
-            try redis.xread(RedisKeys.prints, after: after, count: Self.pageSize, block: block, body)
+        if after == .zero {
+            // Nothing read yet, so nothing to check: wait for the first entries and apply them.
+            return try readPage(redis) { (body) throws(RedisError) in
+                try redis.xread(RedisKeys.prints, after: after, count: Self.pageSize, block: block, body)
+            }.count
         }
-        return page.count
+        // One command reads the last entry applied and what follows it, so the check and the
+        // read see the same stream.
+        var first: RedisStreamID?
+        let page = try readPage(redis, unless: { first != after }) { (body) throws(RedisError) in
+            try redis.xrange(RedisKeys.prints, from: after.description, count: Self.pageSize + 1) { entry in
+                if first == nil {
+                    first = entry.id
+                    if entry.id == after { return }  // Already applied: the continuity check.
+                }
+                body(entry)
+            }
+        }
+        if first != after {
+            let why =
+                first == nil
+                ? "the print stream is gone or empty (Redis restarted without persistence, FLUSHALL or DEL?)"
+                : "the print stream no longer holds entry \(after), the last this worker read (Redis restarted without persistence, FLUSHALL, the stream deleted and re-fed, or trimmed past it?)"
+            return try rebuild(redis, because: why)
+        }
+        if page.count > 1 { return page.count - 1 }
+        // Caught up: block until something newer arrives. What this read brings is dropped
+        // and read again, checked, by the next call.
+        _ = try redis.xread(RedisKeys.prints, after: after, count: 1, block: block) { _ in }
+        return 0
+    }
+
+    /// Replaces the history with one read afresh from the stream (from the retention start).
+    ///
+    /// - Returns: the number of entries read.
+    @discardableResult
+    public func rebuild(_ redis: RedisConnection, because why: String) throws(RedisError) -> Int {
+        logger.warning("\(why): rebuilding its history from Redis")
+        let clock = ContinuousClock()
+        let started = clock.now
+        state.withLock { s in
+            s.history = LiveHistory(rules: rules)
+            s.lastID = .zero
+            s.rebuilds += 1
+        }
+        let start = Feed.retentionStartMilliseconds(calendar: calendar, now: WallClock.now())
+        let read = try bootstrap(redis, retentionStartMilliseconds: start)
+        let history = snapshot()
+        logger.notice(
+            "Rebuilt the history from the print stream: \(read) entries, \(history.count) prints of \(history.symbolCount) symbols in \(started.duration(to: clock.now))")
+        return read
     }
 
     /// Blocks the calling thread until the entry `id` has been applied, or `timeout` passes.
     ///
+    /// `id` is the stream's newest entry when a job was taken (nil: the stream was empty or
+    /// missing). An `id` older than what was applied (or none, when something was) means the
+    /// stream was replaced; then the history counts only once the tail has rebuilt it.
+    ///
     /// - Returns: whether it was applied in time.
-    public func waitUntilApplied(_ id: RedisStreamID, timeout: Duration) -> Bool {
+    public func waitUntilApplied(_ id: RedisStreamID?, timeout: Duration) -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while lastAppliedID < id {
+        let (appliedAtStart, rebuildsAtStart) = state.withLock { ($0.lastID, $0.rebuilds) }
+        let replaced = id.map { $0 < appliedAtStart } ?? (appliedAtStart != .zero)
+        while true {
+            let (applied, rebuilds) = state.withLock { ($0.lastID, $0.rebuilds) }
+            if (!replaced || rebuilds > rebuildsAtStart) && applied >= (id ?? .zero) { return true }
             if clock.now >= deadline { return false }
             _sleep(microseconds: 200)
         }
-        return true
     }
 
     /// Reads one page with `read`, parsing entries into a local buffer, then applies them
-    /// under the lock in one go (the lock is never held across network I/O).
+    /// under the lock in one go (the lock is never held across network I/O) — unless `skip`
+    /// says, once the page is read, that it must not be applied.
     private func readPage(
         _ redis: RedisConnection,
+        unless skip: () -> Bool = { false },
         _ read: ((RedisStreamEntry) -> Void) throws(RedisError) -> RedisStreamPage
     ) throws(RedisError) -> RedisStreamPage {
         var batch = _ParsedPrints()
-        let page = try read { entry in batch.add(entry) }
-        guard let lastID = page.lastID else { return page }
-        let cutoffBase = batch.newestTime
+        let now = WallClock.now() / Nanos.perMillisecond
+        let tolerance = futureTolerance
+        let page = try read { entry in batch.add(entry, now: now, tolerance: tolerance) }
+        guard let lastID = page.lastID, !skip() else { return page }
         state.withLock { s in
-            batch.apply(to: &s.history)
+            let touched = batch.apply(to: &s.history)
             s.malformedEntries += batch.malformed
             s.lastID = lastID
-            s.newestPrintTime = max(s.newestPrintTime, cutoffBase)
-            // Evict relative to the newest print, not the wall clock, so a replayed day of
-            // history stays in memory as long as it is the newest the worker has seen.
-            if s.newestPrintTime > Int64.min {
-                let cutoff = calendar.windowStart(tradingDays: Self.retentionTradingDays, at: s.newestPrintTime)
-                if cutoff > s.lastEvictionCutoff {
-                    s.history.evict(before: cutoff)
-                    s.lastEvictionCutoff = cutoff
-                }
+            // Each symbol keeps the trading days before its own newest print: a print moves
+            // only its own symbol's window.
+            for symbol in touched {
+                guard let newest = s.history.newestTime(ofSymbol: symbol) else { continue }
+                let cutoff = calendar.windowStart(tradingDays: Self.retentionTradingDays, at: newest)
+                s.history.evict(symbolID: symbol, before: cutoff)
             }
         }
         if batch.malformed > 0 {
@@ -128,11 +206,15 @@ struct _ParsedPrints {
     var sizes: [Int32] = []
     var malformed = 0
     var firstProblem: String?
-    var newestTime = Int64.min
 
     /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (SYSTEM.md), in one
-    /// pass over its fields (other fields are ignored).
-    mutating func add(_ entry: RedisStreamEntry) {
+    /// pass over its fields (other fields are ignored), each trimmed of surrounding spaces as
+    /// CSV fields are (SPEC §1).
+    ///
+    /// A `t` more than `tolerance` ahead of when the entry arrived is refused: "arrived" is the
+    /// entry id's milliseconds (Redis's clock at `XADD *`), or `now` (epoch ms) if that is
+    /// earlier, so every worker, now or after a restart, takes the same entries.
+    mutating func add(_ entry: RedisStreamEntry, now: Int64, tolerance: FutureTolerance) {
         var sym: UnsafeRawBufferPointer?
         var t: UnsafeRawBufferPointer?
         var p: UnsafeRawBufferPointer?
@@ -150,19 +232,29 @@ struct _ParsedPrints {
             default: break
             }
         }
-        guard let sym, PrintFields.isValidSymbol(sym) else { return reject(entry, "missing or invalid sym") }
-        guard let t, let ms = Self.milliseconds(t) else { return reject(entry, "missing or invalid t (epoch ms)") }
-        guard let p, let price = PrintFields.priceTicks(p) else { return reject(entry, "missing or invalid p") }
-        guard let s, let size = PrintFields.size(s) else { return reject(entry, "missing or invalid s") }
+        guard let sym = sym.map(PrintFields.trimmingSpaces), PrintFields.isValidSymbol(sym) else {
+            return reject(entry, "missing or invalid sym")
+        }
+        guard let t, let ms = Self.milliseconds(PrintFields.trimmingSpaces(t)) else {
+            return reject(entry, "missing or invalid t (epoch ms)")
+        }
+        guard let p, let price = PrintFields.priceTicks(PrintFields.trimmingSpaces(p)) else {
+            return reject(entry, "missing or invalid p")
+        }
+        guard let s, let size = PrintFields.size(PrintFields.trimmingSpaces(s)) else {
+            return reject(entry, "missing or invalid s")
+        }
+        let arrived = min(Int64(clamping: entry.id.milliseconds), now)
+        guard ms <= arrived &+ tolerance.milliseconds else {  // Safe: both far below Int64.max.
+            return reject(entry, "t \(ms) is \(tolerance.reason)")
+        }
         symbols.append(contentsOf: sym)
         symbolEnds.append(symbols.count)
-        if let v { venues.append(contentsOf: v) }
+        if let v { venues.append(contentsOf: PrintFields.trimmingSpaces(v)) }
         venueEnds.append(venues.count)
-        let time = ms * Nanos.perMillisecond
-        times.append(time)
+        times.append(ms * Nanos.perMillisecond)
         prices.append(price)
         sizes.append(size)
-        newestTime = max(newestTime, time)
     }
 
     /// Non-negative epoch milliseconds that fit nanoseconds in an Int64.
@@ -181,20 +273,26 @@ struct _ParsedPrints {
         if firstProblem == nil { firstProblem = "entry \(entry.id): \(why)" }
     }
 
-    func apply(to history: inout LiveHistory) {
+    /// Appends the prints to `history`; returns the ids of the symbols they belong to.
+    func apply(to history: inout LiveHistory) -> Set<Int> {
         var symbolStart = 0
         var venueStart = 0
+        var touched = Set<Int>()
         symbols.withUnsafeBytes { symbolBytes in
             venues.withUnsafeBytes { venueBytes in
                 for i in 0..<times.count {
                     let sym = UnsafeRawBufferPointer(rebasing: symbolBytes[symbolStart..<symbolEnds[i]])
                     let ven = UnsafeRawBufferPointer(rebasing: venueBytes[venueStart..<venueEnds[i]])
-                    history.append(symbolUTF8: sym, time: times[i], price: prices[i], size: sizes[i], venueUTF8: ven)
+                    let s = history.internSymbol(utf8: sym)
+                    let v = history.internVenue(utf8: ven)
+                    history.append(symbolID: s, time: times[i], price: prices[i], size: sizes[i], venueID: v)
+                    touched.insert(s)
                     symbolStart = symbolEnds[i]
                     venueStart = venueEnds[i]
                 }
             }
         }
+        return touched
     }
 }
 

@@ -2,9 +2,11 @@ import DeeperRedis
 import Logging
 import Synchronization
 
-/// One Redis connection that survives outages: a command failing with a connection error is
-/// retried on a fresh connection with exponential back-off (100 ms doubling to 5 s) until it
-/// succeeds or the owner stops. Server error replies are not retried: they are bugs, not outages.
+/// One Redis connection that survives outages: a command failing with a connection error, or
+/// refused with a transient error reply (`LOADING` after a restart, `BUSY`, `MASTERDOWN` and
+/// `READONLY` around a failover), is retried on a fresh connection with exponential back-off
+/// (100 ms doubling to 5 s) until it succeeds or the owner stops. Other error replies are not
+/// retried: they are bugs, not outages.
 ///
 /// Every thread of a worker owns one; the shared `OutageLog` makes an outage log once, not once
 /// per thread and attempt.
@@ -21,22 +23,82 @@ final class ResilientRedis: Sendable {
     }
 
     /// Runs `body` on a live connection; nil only when the owner stopped during an outage.
-    func perform<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(RedisError) -> T? {
-        var delay: Duration = .milliseconds(100)
+    ///
+    /// - Parameters:
+    ///   - persistent: retry even after the owner stopped (writes of a job in hand), calling
+    ///     `whileStopped` once when that first happens.
+    func perform<T>(
+        persistent: Bool = false, whileStopped: (() -> Void)? = nil,
+        _ body: (RedisConnection) throws(RedisError) -> T
+    ) throws(RedisError) -> T? {
+        var backOff = BackOff()
         while true {
-            do {
+            do throws(RedisError) {
                 let c = try live()
                 let value = try body(c)
                 outage.recovered()
                 return value
-            } catch .connection(let why) {
+            } catch {
+                let why: String
+                switch error {
+                case .connection(let text): why = text
+                case .server where error.isTransient: why = error.description
+                default: throw error
+                }
+                // A fresh connection next time: after a failover (READONLY) it may reach the new primary.
                 connection.withLock { $0 = nil }
                 outage.failed(why)
-                if isStopping() { return nil }
-                _sleep(delay)
-                delay = min(delay * 2, .seconds(5))
+                if isStopping() {
+                    if !persistent { return nil }
+                    backOff.sayOnce(whileStopped)
+                }
+                backOff.wait()
             }
         }
+    }
+
+    /// Sends `commands` (raw arguments, name first) as pipelines until every one has a reply
+    /// that is not a transient error: only the commands refused that way are sent again, so a
+    /// command that ran never runs twice because another was refused. Outages as `perform`.
+    func pipeline(
+        _ commands: [[[UInt8]]], persistent: Bool = false, whileStopped: (() -> Void)? = nil
+    ) throws(RedisError) -> [RedisReply]? {
+        var replies = [RedisReply](repeating: .null, count: commands.count)
+        var pending = Array(commands.indices)
+        var backOff = BackOff()
+        var said = false
+        let once: () -> Void = {
+            if !said { whileStopped?() }
+            said = true
+        }
+        while !pending.isEmpty {
+            var batch = RedisCommandBatch()
+            for i in pending { batch.append(bytes: commands[i]) }
+            guard
+                let got = try perform(persistent: persistent, whileStopped: once, { (c) throws(RedisError) in
+                    try c.pipeline(batch)
+                })
+            else { return nil }
+            var refused: [Int] = []
+            var why = ""
+            for (i, reply) in zip(pending, got) {
+                if case .error(let text) = reply, RedisError.server(text).isTransient {
+                    refused.append(i)
+                    why = text
+                } else {
+                    replies[i] = reply
+                }
+            }
+            pending = refused
+            guard !refused.isEmpty else { break }
+            outage.failed(RedisError.server(why).description)
+            if isStopping() {
+                if !persistent { return nil }
+                once()
+            }
+            backOff.wait()
+        }
+        return replies
     }
 
     /// Like `perform`, but gives up (returning nil) after the first connection error instead of
@@ -86,6 +148,22 @@ final class OutageLog: Sendable {
             return s.since
         }
         if let since { logger.notice("Redis \(target) reachable again after \(since.duration(to: .now))") }
+    }
+}
+
+/// 100 ms doubling to 5 s, and a message said at most once.
+private struct BackOff {
+    var delay: Duration = .milliseconds(100)
+    var said = false
+
+    mutating func wait() {
+        _sleep(delay)
+        delay = min(delay * 2, .seconds(5))
+    }
+
+    mutating func sayOnce(_ message: (() -> Void)?) {
+        if !said { message?() }
+        said = true
     }
 }
 

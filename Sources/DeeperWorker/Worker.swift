@@ -13,7 +13,14 @@ import Synchronization
 /// cooperative pool): the tail, the job loop, and the heartbeat that also hands back the jobs
 /// of workers whose heartbeat expired. The job loop and the engine's threads run at the
 /// configured `ComputePriority`; the tail and the heartbeat at the process's. On graceful
-/// shutdown the job loop stops taking jobs, finishes the one in hand, and `run()` returns.
+/// shutdown the job loop stops taking jobs, finishes the one in hand (through a Redis outage
+/// too: the tail and the heartbeat run until it is written), and `run()` returns.
+///
+/// **A job completes once.** Every write that settles a job (result, final status, event,
+/// leaving the processing list) is one Lua script that runs only while this worker still holds
+/// the job in its processing list; a worker paused past its heartbeat (SIGSTOP, a long outage)
+/// whose job was handed back meanwhile drops its copy and logs it. No script moves a status
+/// back from `completed` or `failed`.
 public final class Worker: Service, Sendable {
     public let configuration: WorkerConfiguration
     let logger: Logger
@@ -21,6 +28,8 @@ public final class Worker: Service, Sendable {
     let engine: BatchEngine
     let tail: PrintTail
     let stopping = Atomic<Bool>(false)
+    /// Set once the job loop has returned, nothing in hand: the tail and the heartbeat stop then.
+    let jobsDone = Atomic<Bool>(false)
     let outage: OutageLog
     let completedJobs = Atomic<Int>(0)
 
@@ -29,21 +38,30 @@ public final class Worker: Service, Sendable {
         self.logger = logger
         self.parameters = AnalysisParameters(rules: configuration.rules)
         self.engine = BatchEngine(threads: configuration.threads, priority: configuration.computePriority)
-        self.tail = PrintTail(rules: configuration.rules, calendar: parameters.calendar, logger: logger)
+        self.tail = PrintTail(
+            rules: configuration.rules, calendar: parameters.calendar, logger: logger,
+            futureTolerance: configuration.futureTolerance)
         self.outage = OutageLog(
             logger: logger, target: "\(configuration.redis.host):\(configuration.redis.port)")
     }
 
     var name: String { configuration.name }
-    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+    var isStopping: Bool { stopping.load(ordering: .relaxed) || StartUpSignals.requested }
+    var isDone: Bool { jobsDone.load(ordering: .relaxed) }
 
-    func makeConnection(commandTimeout: Duration?) -> ResilientRedis {
+    /// A connection for one thread; through an outage it retries until `until` says stop.
+    func makeConnection(commandTimeout: Duration?, until: @escaping @Sendable () -> Bool) -> ResilientRedis {
         var redis = configuration.redis
         redis.commandTimeout = commandTimeout
-        return ResilientRedis(redis, outage: outage, isStopping: { self.isStopping })
+        return ResilientRedis(redis, outage: outage, isStopping: until)
     }
 
     public func run() async throws {
+        if StartUpSignals.requested {
+            logger.notice("Worker \(name) stopping: a stop signal arrived while it started")
+            // The service group listens now: hand it the signal, so it shuts down as for any other.
+            StartUpSignals.resend()
+        }
         try await withGracefulShutdownHandler {
             try await runThreads()
         } onGracefulShutdown: {
@@ -54,7 +72,7 @@ public final class Worker: Service, Sendable {
     }
 
     private func runThreads() async throws {
-        let control = makeConnection(commandTimeout: .seconds(30))
+        let control = makeConnection(commandTimeout: .seconds(30), until: { self.isStopping })
         guard try control.perform({ (c) throws(RedisError) in _ = try c.command(["PING"]) }) != nil else { return }
         logger.notice(
             "Worker \(name) connected to Redis \(configuration.redis.host):\(configuration.redis.port)")
@@ -73,6 +91,7 @@ public final class Worker: Service, Sendable {
         async let heartbeatDone: Void = DedicatedThread.run(name: "deeper-heartbeat") { self.heartbeatLoop() }
         await DedicatedThread.run(name: "deeper-jobs") { self.jobLoop() }
         stopping.store(true, ordering: .relaxed)
+        jobsDone.store(true, ordering: .relaxed)
         await tailDone
         await heartbeatDone
     }
@@ -92,9 +111,10 @@ public final class Worker: Service, Sendable {
 
     // MARK: - Tail
 
+    /// Runs until the job loop is done: a job in hand waits for the prints it must see.
     private func tailLoop() {
-        let redis = makeConnection(commandTimeout: .seconds(10))
-        while !isStopping {
+        let redis = makeConnection(commandTimeout: .seconds(10), until: { self.isDone })
+        while !isDone {
             do {
                 _ = try redis.perform { (c) throws(RedisError) in try tail.tailOnce(c, block: .seconds(1)) }
             } catch {
@@ -106,11 +126,13 @@ public final class Worker: Service, Sendable {
 
     // MARK: - Heartbeat and hand-back
 
+    /// Runs until the job loop is done, so a job being finished after SIGTERM stays this
+    /// worker's (no other worker hands it back) until it is written.
     private func heartbeatLoop() {
-        let redis = makeConnection(commandTimeout: .seconds(10))
+        let redis = makeConnection(commandTimeout: .seconds(10), until: { self.isDone })
         let ttl = max(1, Int(configuration.heartbeatInterval.components.seconds) * 3)
         let started = Nanos.iso8601(WallClock.now())
-        while !isStopping {
+        while !isDone {
             var w = JSONWriter()
             w.beginObject()
             w.field("worker", name)
@@ -128,7 +150,7 @@ public final class Worker: Service, Sendable {
                 logger.error("Worker \(name) heartbeat: \(error)")
             }
             var slept: Duration = .zero
-            while slept < configuration.heartbeatInterval && !isStopping {
+            while slept < configuration.heartbeatInterval && !isDone {
                 _sleep(.milliseconds(100))
                 slept += .milliseconds(100)
             }
@@ -158,54 +180,122 @@ public final class Worker: Service, Sendable {
     }
 
     /// Atomically moves `owner`'s processing list back to the queue (unless its heartbeat is
-    /// alive and not `force`); a job handed back more than `maxHandbacks` times goes to the dead
-    /// list instead, and its status says failed.
+    /// alive and not `force`), writing each job's `queued` status and event in the same step; a
+    /// job handed back more than `maxHandbacks` times goes to the dead list instead, and its
+    /// status says failed. A job whose status is already `completed` or `failed` (another
+    /// worker finished it while its holder was paused) is dropped, never queued again.
     func handBack(_ c: RedisConnection, owner: String, force: Bool) throws(RedisError) {
+        let whose = owner == name ? "a previous run of \(name)" : "worker \(owner) (heartbeat expired)"
+        let now = WallClock.now()
+        let why = "handed back more than \(configuration.maxHandbacks) times after its workers died"
+        let queued = JobMessages.status(.queued, message: "Handed back to the queue: \(whose) held it", worker: name, at: now)
+        let failed = JobMessages.status(.failed, message: "Failed: \(why)", worker: name, error: why, at: now)
         let reply = try c.command([
             "EVAL", Self.handBackScript, "5", RedisKeys.processing(owner), RedisKeys.jobs, RedisKeys.handbacks,
             RedisKeys.dead, RedisKeys.heartbeat(owner), String(configuration.maxHandbacks), name,
-            Nanos.iso8601(WallClock.now()), force ? "1" : "0",
+            Nanos.iso8601(now), force ? "1" : "0", RedisKeys.status(""), String(RedisKeys.statusTTL),
+            RedisKeys.events, queued, failed,
         ])
-        guard let lists = reply.array, lists.count == 2 else { return }
-        let requeued = lists[0].array ?? []
-        let dead = lists[1].array ?? []
-        guard !requeued.isEmpty || !dead.isEmpty else { return }
-        let whose = owner == name ? "a previous run of \(name)" : "worker \(owner) (heartbeat expired)"
+        guard let counts = reply.array?.map({ $0.int ?? 0 }), counts.count == 3 else { return }
+        let (requeued, dead, dropped) = (counts[0], counts[1], counts[2])
+        guard requeued + dead + dropped > 0 else { return }
+        let alsoDropped = dropped > 0 ? "; dropped \(dropped) already completed or failed" : ""
         logger.warning(
-            "Worker \(name) moved \(requeued.count) job(s) of \(whose) back to the queue; \(dead.count) to the dead list")
-        var batch = RedisCommandBatch()
-        for job in requeued {
-            guard let raw = job.bytes, let id = try? JobRequest.parse(raw).jobID else { continue }
-            appendStatus(&batch, id: id, .queued, message: "Handed back to the queue: \(whose) held it")
-        }
-        for job in dead {
-            guard let raw = job.bytes, let id = try? JobRequest.parse(raw).jobID else { continue }
-            let why = "handed back more than \(configuration.maxHandbacks) times after its workers died"
-            appendStatus(&batch, id: id, .failed, message: "Failed: \(why)", error: why)
-        }
-        if !batch.isEmpty { _ = try c.pipeline(batch) }
+            "Worker \(name) moved \(requeued) job(s) of \(whose) back to the queue; \(dead) to the dead list\(alsoDropped)")
     }
 
+    /// A Lua function: whether the status JSON stored at `key` is final (completed or failed).
+    static let finalStatusFunction = """
+        local function final(key)
+          local current = redis.call('GET', key)
+          if not current then return false end
+          local ok, s = pcall(cjson.decode, current)
+          return ok and type(s) == 'table' and (s.status == 'completed' or s.status == 'failed')
+        end
+        """
+
     /// KEYS: processing list, queue, hand-back counts, dead list, owner's heartbeat.
-    /// ARGV: max hand-backs, this worker, timestamp, force. Returns {requeued, dead}.
-    static let handBackScript = """
-        if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[5]) == 1 then return {{}, {}} end
-        local requeued, dead = {}, {}
+    /// ARGV: max hand-backs, this worker, timestamp, force, status key prefix, status TTL,
+    /// events channel, `queued` status JSON, `failed` status JSON. Returns {requeued, dead,
+    /// dropped}. Status keys are derived from job ids, so this assumes one Redis, not a cluster.
+    static let handBackScript = finalStatusFunction + """
+
+        local function say(id, status)
+          redis.call('SET', ARGV[5] .. id, status, 'EX', ARGV[6])
+          redis.call('PUBLISH', ARGV[7], '{"job_id":' .. cjson.encode(id) .. ',' .. string.sub(status, 2))
+        end
+        if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[5]) == 1 then return {0, 0, 0} end
+        local requeued, dead, dropped = 0, 0, 0
         while true do
           local job = redis.call('RPOP', KEYS[1])
           if not job then break end
-          local n = redis.call('HINCRBY', KEYS[3], job, 1)
-          if n > tonumber(ARGV[1]) then
+          local ok, parsed = pcall(cjson.decode, job)
+          local id = nil
+          if ok and type(parsed) == 'table' and type(parsed.job_id) == 'string' and #parsed.job_id >= 1
+            and #parsed.job_id <= 200 and not string.find(parsed.job_id, '[%s:]') then
+            id = parsed.job_id
+          end
+          if id and final(ARGV[5] .. id) then
             redis.call('HDEL', KEYS[3], job)
-            redis.call('LPUSH', KEYS[4], cjson.encode({job = job, reason = 'handed back more than ' .. ARGV[1] ..
-              ' times after its workers died', worker = ARGV[2], timestamp = ARGV[3]}))
-            table.insert(dead, job)
+            dropped = dropped + 1
           else
-            redis.call('RPUSH', KEYS[2], job)
-            table.insert(requeued, job)
+            local n = redis.call('HINCRBY', KEYS[3], job, 1)
+            if n > tonumber(ARGV[1]) then
+              redis.call('HDEL', KEYS[3], job)
+              redis.call('LPUSH', KEYS[4], cjson.encode({job = job, reason = 'handed back more than ' .. ARGV[1] ..
+                ' times after its workers died', worker = ARGV[2], timestamp = ARGV[3]}))
+              if id then say(id, ARGV[9]) end
+              dead = dead + 1
+            else
+              redis.call('RPUSH', KEYS[2], job)
+              if id then say(id, ARGV[8]) end
+              requeued = requeued + 1
+            end
           end
         end
-        return {requeued, dead}
+        return {requeued, dead, dropped}
+        """
+
+    /// Writes `processing` for a job taken, only while this worker holds it and its status is
+    /// not final; a job whose status is final leaves the processing list at once.
+    /// KEYS: processing list, status. ARGV: raw job, status JSON, event JSON, status TTL, events
+    /// channel. Returns 1 (written: go on), 2 (already final: dropped), 0 (not held: handed back).
+    static let startScript = finalStatusFunction + """
+
+        if not redis.call('LPOS', KEYS[1], ARGV[1]) then return 0 end
+        if final(KEYS[2]) then
+          redis.call('LREM', KEYS[1], 1, ARGV[1])
+          return 2
+        end
+        redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+        redis.call('PUBLISH', ARGV[5], ARGV[3])
+        return 1
+        """
+
+    /// Settles a job: only while this worker holds it (LREM removes it), writes the result
+    /// (if any), the dead-list entry (if any) and the final status with its event, unless the
+    /// status is final already. KEYS: processing list, status, result, hand-back counts, dead
+    /// list. ARGV: raw job, status JSON ('' = none), event JSON, status TTL, events channel,
+    /// result ('' = none), result TTL, dead entry ('' = none), this worker. Returns 1 (settled),
+    /// 2 (held, but the status was final: dropped), 0 (not held: handed back while this worker
+    /// was paused), 3 (not held, and settled by this worker: a retry after a lost reply).
+    static let settleScript = finalStatusFunction + """
+
+        if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then
+          if ARGV[2] ~= '' and final(KEYS[2]) then
+            local ok, s = pcall(cjson.decode, redis.call('GET', KEYS[2]))
+            if ok and s.worker == ARGV[9] then return 3 end
+          end
+          return 0
+        end
+        redis.call('HDEL', KEYS[4], ARGV[1])
+        if ARGV[8] ~= '' then redis.call('LPUSH', KEYS[5], ARGV[8]) end
+        if ARGV[2] == '' then return 1 end
+        if final(KEYS[2]) then return 2 end
+        if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7]) end
+        redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+        redis.call('PUBLISH', ARGV[5], ARGV[3])
+        return 1
         """
 
     // MARK: - Jobs
@@ -220,7 +310,7 @@ public final class Worker: Service, Sendable {
         // The tail and the heartbeat keep the process's priority, so a starved job never
         // silences this worker's heartbeat or lets the stream fall behind.
         configuration.computePriority.applyToCurrentThread()
-        let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10))
+        let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10), until: { self.isStopping })
         let seconds = max(1, Int(configuration.pollTimeout.components.seconds))
         let processing = RedisKeys.processing(name)
         var more = RedisCommandBatch()
@@ -253,42 +343,53 @@ public final class Worker: Service, Sendable {
     }
 
     /// Runs jobs taken from the queue, sharing round trips. Every write is retried through
-    /// outages, so once a job is in this worker's processing list it leaves only completed,
-    /// failed or handed back.
+    /// outages (after SIGTERM too, while the process lives), so once a job is in this worker's
+    /// processing list it leaves only completed, failed or handed back.
     func process(_ raws: [[UInt8]], _ redis: ResilientRedis) throws(RedisError) {
         let clock = ContinuousClock()
         let started = clock.now
-        let processing = Array(RedisKeys.processing(name).utf8)
+        let processing = RedisKeys.processing(name)
         var jobs: [TakenJob] = []
-        var start = RedisCommandBatch()
+        var start: [[[UInt8]]] = []
         for raw in raws {
             do {
                 jobs.append(TakenJob(raw: raw, request: try JobRequest.parse(raw)))
             } catch {
                 logger.warning("Worker \(name): malformed job to the dead list: \(error.reason)")
                 let entry = JobMessages.dead(rawJob: raw, reason: error.reason, worker: name, jobID: error.jobID, at: WallClock.now())
-                start.append(bytes: [Array("LPUSH".utf8), Array(RedisKeys.dead.utf8), Array(entry.utf8)])
-                if let id = error.jobID {
-                    appendStatus(&start, id: id, .failed, message: "Failed: malformed job: \(error.reason)", error: error.reason)
-                }
-                start.append(bytes: [Array("LREM".utf8), processing, Array("1".utf8), raw])
+                appendSettle(
+                    &start, raw: raw, id: error.jobID, .failed, message: "Failed: malformed job: \(error.reason)",
+                    error: error.reason, deadEntry: entry)
             }
         }
-        // Statuses, events, the stream's newest entry, and symbols with their avg_adv: one round trip.
-        let firstLookup = start.count + 2 * jobs.count
-        for job in jobs { appendStatus(&start, id: job.request.jobID, .processing, message: "Processing on \(name)") }
-        start.append(["XREVRANGE", RedisKeys.prints, "+", "-", "COUNT", "1"])
+        // Statuses (fenced), the stream's newest entry, and symbols with their avg_adv: one round trip.
+        let firstStart = start.count
+        for job in jobs {
+            let time = WallClock.now()
+            let message = "Processing on \(name)"
+            let status = JobMessages.status(.processing, message: message, worker: name, at: time)
+            let event = JobMessages.status(.processing, message: message, worker: name, jobID: job.request.jobID, at: time)
+            start.append([
+                Array("EVAL".utf8), Array(Self.startScript.utf8), Array("2".utf8), Array(processing.utf8),
+                Array(RedisKeys.status(job.request.jobID).utf8), job.raw, Array(status.utf8), Array(event.utf8),
+                Array(String(RedisKeys.statusTTL).utf8), Array(RedisKeys.events.utf8),
+            ])
+        }
+        var next = start.count
+        start.append(Self.bytes(["XREVRANGE", RedisKeys.prints, "+", "-", "COUNT", "1"]))
         let everySymbol = jobs.contains { $0.request.symbols == nil }
         if everySymbol {
-            start.append(["SMEMBERS", RedisKeys.symbols])
-            start.append(["HGETALL", RedisKeys.avgADV])
+            start.append(Self.bytes(["SMEMBERS", RedisKeys.symbols]))
+            start.append(Self.bytes(["HGETALL", RedisKeys.avgADV]))
         }
         for job in jobs {
-            if let symbols = job.request.symbols, !symbols.isEmpty { start.append(["HMGET", RedisKeys.avgADV] + symbols) }
+            if let symbols = job.request.symbols, !symbols.isEmpty {
+                start.append(Self.bytes(["HMGET", RedisKeys.avgADV] + symbols))
+            }
         }
-        guard let replies = try redis.perform({ (c) throws(RedisError) in try c.pipeline(start) }) else { return }
+        let ids = jobs.map(\.request.jobID)
+        guard let replies = try writeInHand(ids, redis, start) else { return }
         guard !jobs.isEmpty else { return }
-        var next = firstLookup
         let newest = replies[next].array?.first?.array?.first?.string.flatMap(RedisStreamID.init)
         next += 1
         var allSymbols: [String] = []
@@ -316,18 +417,33 @@ public final class Worker: Service, Sendable {
             }
             next += 1
         }
-        if let newest, !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
-            logger.warning("Worker \(name): jobs computed before the tail reached \(newest)")
+        // Only the jobs this worker still holds go on.
+        var held: [TakenJob] = []
+        for (k, job) in jobs.enumerated() {
+            switch replies[firstStart + k] {
+            case .integer(1): held.append(job)
+            case .integer(2):
+                logger.warning("Worker \(name): job \(job.request.jobID) was already completed or failed; dropped its copy")
+            case .integer(0):
+                logger.warning(
+                    "Worker \(name): job \(job.request.jobID) was handed back while this worker was paused (its heartbeat expired); dropped its copy")
+            case let other:
+                logger.error("Worker \(name): job \(job.request.jobID) not started: \(other); it stays in \(processing)")
+            }
+        }
+        guard !held.isEmpty else { return }
+        if !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
+            logger.warning("Worker \(name): jobs computed before the tail reached \(newest.map { "\($0)" } ?? "the stream's end")")
         }
         if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
 
         let history = tail.snapshot()
         let overTime = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
-        var outcome = RedisCommandBatch()
-        for job in jobs {
+        var outcome: [[[UInt8]]] = []
+        for job in held {
             let id = job.request.jobID
             if started.duration(to: clock.now) > configuration.maxJobTime {
-                appendStatus(&outcome, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
+                appendSettle(&outcome, raw: job.raw, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
             } else {
                 let requests = job.symbols.map { SymbolRequest(storeIndex: history.index(of: $0), avgADV: job.avgADV[$0]) }
                 let asOf = job.request.asOf.resolve(now: WallClock.now(), calendar: parameters.calendar)
@@ -337,33 +453,64 @@ public final class Worker: Service, Sendable {
                     finishedAt: WallClock.now())
                 let elapsed = started.duration(to: clock.now)
                 if elapsed > configuration.maxJobTime {
-                    appendStatus(&outcome, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
+                    appendSettle(&outcome, raw: job.raw, id: id, .failed, message: "Failed: \(overTime)", error: overTime)
                 } else {
-                    outcome.append(bytes: [
-                        Array("SET".utf8), Array(RedisKeys.result(id).utf8), result, Array("EX".utf8),
-                        Array(String(RedisKeys.resultTTL).utf8),
-                    ])
-                    appendStatus(
-                        &outcome, id: id, .completed, message: "Completed in \(Report.fixed(elapsed.seconds, 3)) s by \(name)")
+                    appendSettle(
+                        &outcome, raw: job.raw, id: id, .completed,
+                        message: "Completed in \(Report.fixed(elapsed.seconds, 3)) s by \(name)", result: result)
                 }
             }
-            outcome.append(bytes: [Array("HDEL".utf8), Array(RedisKeys.handbacks.utf8), job.raw])
-            outcome.append(bytes: [Array("LREM".utf8), processing, Array("1".utf8), job.raw])
         }
-        _ = try redis.perform { (c) throws(RedisError) in try c.pipeline(outcome) }
-        completedJobs.add(jobs.count, ordering: .relaxed)
+        guard let settled = try writeInHand(held.map(\.request.jobID), redis, outcome) else { return }
+        var done = 0
+        for (job, reply) in zip(held, settled) {
+            switch reply {
+            case .integer(1), .integer(3): done += 1  // 3: settled by this worker's earlier, interrupted try
+            case .integer(2):
+                logger.warning("Worker \(name): job \(job.request.jobID) was completed or failed elsewhere; dropped its copy")
+            case .integer(0):
+                logger.warning(
+                    "Worker \(name): job \(job.request.jobID) was handed back while this worker was paused (its heartbeat expired); dropped its copy")
+            case let other:
+                logger.error("Worker \(name): job \(job.request.jobID) not written: \(other); it stays in \(processing)")
+            }
+        }
+        completedJobs.add(done, ordering: .relaxed)
     }
 
-    /// SET status (with its TTL) and PUBLISH the event, as two commands of `batch`.
-    func appendStatus(
-        _ batch: inout RedisCommandBatch, id: String, _ state: JobState, message: String, error: String? = nil
+    /// Sends `commands` for jobs in hand until Redis takes them, through outages and transient
+    /// error replies, even after SIGTERM (then it says once which jobs wait, and where).
+    private func writeInHand(_ ids: [String], _ redis: ResilientRedis, _ commands: [[[UInt8]]]) throws(RedisError)
+        -> [RedisReply]?
+    {
+        try redis.pipeline(commands, persistent: true) {
+            let which = ids.isEmpty ? "malformed job(s)" : "job(s) \(ids.joined(separator: ", "))"
+            self.logger.warning(
+                "Worker \(self.name) stopping: \(which) not written yet (Redis unavailable); retrying until Redis is back. Until then they stay in \(RedisKeys.processing(self.name)); if this process is killed first, another worker hands them back once its heartbeat expires"
+            )
+        }
+    }
+
+    /// One `settleScript` call (see there) appended to `commands`: the job leaves the processing
+    /// list, and its result, dead-list entry, status and event are written, all only while held.
+    func appendSettle(
+        _ commands: inout [[[UInt8]]], raw: [UInt8], id: String?, _ state: JobState, message: String,
+        error: String? = nil, result: [UInt8]? = nil, deadEntry: String? = nil
     ) {
         let time = WallClock.now()
-        let status = JobMessages.status(state, message: message, worker: name, error: error, at: time)
-        let event = JobMessages.status(state, message: message, worker: name, error: error, jobID: id, at: time)
-        batch.append(["SET", RedisKeys.status(id), status, "EX", String(RedisKeys.statusTTL)])
-        batch.append(["PUBLISH", RedisKeys.events, event])
+        let status = id.map { _ in JobMessages.status(state, message: message, worker: name, error: error, at: time) } ?? ""
+        let event = id.map { JobMessages.status(state, message: message, worker: name, error: error, jobID: $0, at: time) } ?? ""
+        commands.append([
+            Array("EVAL".utf8), Array(Self.settleScript.utf8), Array("5".utf8),
+            Array(RedisKeys.processing(name).utf8), Array(RedisKeys.status(id ?? "").utf8),
+            Array(RedisKeys.result(id ?? "").utf8), Array(RedisKeys.handbacks.utf8), Array(RedisKeys.dead.utf8),
+            raw, Array(status.utf8), Array(event.utf8), Array(String(RedisKeys.statusTTL).utf8),
+            Array(RedisKeys.events.utf8), result ?? [], Array(String(RedisKeys.resultTTL).utf8),
+            Array((deadEntry ?? "").utf8), Array(name.utf8),
+        ])
     }
+
+    static func bytes(_ arguments: [String]) -> [[UInt8]] { arguments.map { Array($0.utf8) } }
 
     /// The test-only slow-job hook: sleeps in small steps (so it notices nothing but time).
     private func testDelay(until end: ContinuousClock.Instant) {

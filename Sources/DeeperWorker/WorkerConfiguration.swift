@@ -1,3 +1,4 @@
+import DeeperData
 import DeeperKernels
 import DeeperRedis
 
@@ -22,6 +23,8 @@ public struct WorkerConfiguration: Sendable {
     public var maxHandbacks = 3
     /// Test-only: sleep this long inside every job (to kill or stop a worker mid-job).
     public var testJobDelay: Duration = .zero
+    /// `MAX_FUTURE`: stream entries stamped further ahead of their arrival are skipped.
+    public var futureTolerance: FutureTolerance = .default
 
     public init(
         redis: RedisConfiguration, name: String, pollTimeout: Duration = .seconds(5),
@@ -35,8 +38,8 @@ public struct WorkerConfiguration: Sendable {
         self.rules = rules
     }
 
-    /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS`, `COMPUTE_PRIORITY` (and the `REDIS_*`
-    /// variables); a malformed value is an error naming the variable.
+    /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS`, `COMPUTE_PRIORITY`, `MAX_FUTURE` (and the
+    /// `REDIS_*` variables); a malformed value is an error naming the variable.
     public static func fromEnvironment(_ env: [String: String], pid: Int32) throws -> WorkerConfiguration {
         var c = WorkerConfiguration(redis: try RedisConfiguration.fromEnvironment(env), name: "worker_\(pid)")
         if let v = env["WORKER_NAME"], !v.isEmpty {
@@ -60,6 +63,12 @@ public struct WorkerConfiguration: Sendable {
                     reason: "must be one of \(ComputePriority.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             c.computePriority = p
+        }
+        do {
+            c.futureTolerance = try FutureTolerance.fromEnvironment(env)
+        } catch {
+            throw RedisConfigurationError(
+                variable: FutureTolerance.environmentVariable, value: error.value, reason: "must be a number of seconds ≥ 0")
         }
         return c
     }

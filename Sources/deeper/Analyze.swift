@@ -93,6 +93,11 @@ struct Analyze: ParsableCommand {
             progress.clear()
             printError("deeper: \(error)")
             throw ExitStatus.noInput
+        } catch let error as CSVLineError {
+            // No usable header (an empty file, a missing column): as malformed as a bad line.
+            progress.clear()
+            printError("deeper: \(error)")
+            throw ExitStatus.dataError
         } catch let error as CSVErrors {
             progress.clear()
             for e in error.errors.prefix(10) { printError("deeper: \(e)") }

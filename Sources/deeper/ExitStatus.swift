@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeeperRedis
 import Foundation
 
 /// Exit statuses, after BSD sysexits(3), so scripts can tell bad data from bad usage.
@@ -15,6 +16,12 @@ enum ExitStatus {
     static let cannotCreate = ExitCode(73)
     /// A bad rules file or setting.
     static let config = ExitCode(78)
+
+    /// For a Redis call that failed: 78 when Redis refused the credentials (`NOAUTH`,
+    /// `WRONGPASS`: the settings are wrong), else 69 (unreachable, or any other refusal).
+    static func redis(_ error: RedisError) -> ExitCode {
+        error.isAuthentication ? config : unavailable
+    }
 }
 
 /// Writes to standard error (diagnostics, progress and summaries never go to stdout).

@@ -12,8 +12,10 @@ struct Replay: ParsableCommand {
             Prints go to deeper_analysis:prints (pipelined XADD, trimmed with MINID
             to the retention) in time order, their symbols to deeper_analysis:symbols.
             Malformed lines are reported with line and reason and skipped; every
-            valid print arrives. By default as fast as Redis takes them; --speed X
-            replays X times faster than the prints' own clock.
+            valid print arrives. A print stamped more than --max-future seconds
+            ahead of the clock (default $MAX_FUTURE, else 300) is malformed too.
+            By default as fast as Redis takes them; --speed X replays X times
+            faster than the prints' own clock.
 
             Examples:
               deeper replay fixtures/sample-prints.csv
@@ -30,6 +32,11 @@ struct Replay: ParsableCommand {
     @Flag(name: .customLong("max-rate"), help: "As fast as possible (the default).")
     var maxRate = false
 
+    @Option(
+        name: .customLong("max-future"),
+        help: ArgumentHelp("Refuse prints stamped more than this many seconds ahead of the clock (default $MAX_FUTURE, else 300).", valueName: "SECONDS"))
+    var maxFuture: String?
+
     @OptionGroup var redis: RedisOptions
 
     func validate() throws {
@@ -38,9 +45,10 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
+        let tolerance = try futureTolerance(flag: maxFuture)
         let parsed: PrintsCSV
         do {
-            parsed = try PrintsCSV.read(contentsOfFile: prints)
+            parsed = try PrintsCSV.read(contentsOfFile: prints, notAfter: tolerance.limit(now: WallClock.now()))
         } catch {
             printError("deeper: \(error)")
             throw (error is CSVFileError) ? ExitStatus.noInput : ExitStatus.dataError
@@ -82,7 +90,7 @@ struct Replay: ParsableCommand {
             } catch {
                 progress.clear()
                 printError("deeper: Redis: \(error) after \(sent) prints")
-                throw ExitStatus.unavailable
+                throw ExitStatus.redis(error)
             }
             index = end
             progress.show("replayed \(sent)/\(ordered.count) prints")
@@ -132,7 +140,7 @@ struct LoadUniverse: ParsableCommand {
             printError("deeper: loaded avg_adv for \(known) of \(parsed.entries.count) symbols")
         } catch {
             printError("deeper: Redis: \(error)")
-            throw ExitStatus.unavailable
+            throw ExitStatus.redis(error)
         }
     }
 }
@@ -186,7 +194,7 @@ struct Submit: ParsableCommand {
             try JobQueue.enqueue(connection, job, at: now)
         } catch {
             printError("deeper: Redis: \(error)")
-            throw ExitStatus.unavailable
+            throw ExitStatus.redis(error)
         }
         print(job.jobID)
         guard wait else { return }

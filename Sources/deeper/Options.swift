@@ -57,3 +57,14 @@ func parseSymbolList(_ text: String) throws -> [String] {
     }
     return out
 }
+
+/// `--max-future SECONDS`, else `MAX_FUTURE`, else 300 s: how far ahead of the clock a fed
+/// print may be stamped.
+func futureTolerance(flag: String?) throws -> FutureTolerance {
+    do {
+        if let flag { return try FutureTolerance(parsing: flag) }
+        return try FutureTolerance.fromEnvironment(ProcessInfo.processInfo.environment)
+    } catch {
+        throw ValidationError(flag == nil ? "\(error)" : "--max-future: \"\(flag!)\" is not a number of seconds ≥ 0")
+    }
+}

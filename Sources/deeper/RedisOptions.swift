@@ -30,13 +30,22 @@ struct RedisOptions: ParsableArguments {
         return c
     }
 
+    /// A connection that Redis has accepted: a `PING` first, so that a server that wants a
+    /// password says `NOAUTH` here (exit 78) rather than to the first write, and a command
+    /// that writes never reports work Redis refused.
     func connect() throws -> RedisConnection {
         let c = try configuration()
         do {
-            return try RedisConnection(c)
+            let connection = try RedisConnection(c)
+            _ = try connection.command(["PING"])
+            return connection
         } catch {
-            printError("deeper: cannot reach Redis at \(c.host):\(c.port): \(error)")
-            throw ExitStatus.unavailable
+            if error.isAuthentication {
+                printError("deeper: Redis at \(c.host):\(c.port) refused the password: \(error)")
+            } else {
+                printError("deeper: cannot reach Redis at \(c.host):\(c.port): \(error)")
+            }
+            throw ExitStatus.redis(error)
         }
     }
 }

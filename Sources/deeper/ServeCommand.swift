@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeeperAPI
+import DeeperData
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -16,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
             requests in flight, then exit 0.
 
             Environment (flags override): API_HOST (127.0.0.1), API_PORT (8000),
-            REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_DB.
+            REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_DB, MAX_FUTURE (300 s:
+            POST /api/prints refuses prints stamped further ahead of the clock).
 
             Example:
               deeper serve --port 8000
@@ -56,6 +58,11 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("API_PORT=\"\(text)\" is not a port in 0...65535")
             }
             c.port = p
+        }
+        do {
+            c.futureTolerance = try FutureTolerance.fromEnvironment(env)
+        } catch {
+            throw ValidationError("\(error)")
         }
 
         let level = Logger.Level(rawValue: logLevel) ?? .info

@@ -17,7 +17,8 @@ struct WorkerCommand: AsyncParsableCommand {
             Environment (flags override): REDIS_HOST, REDIS_PORT, REDIS_PASSWORD,
             REDIS_DB, WORKER_NAME (worker_<pid>), POLL_TIMEOUT (5 s), MAX_JOB_TIME
             (300 s), WORKER_THREADS (every core), COMPUTE_PRIORITY (idle),
-            DEEPER_RULES.
+            DEEPER_RULES, MAX_FUTURE (300 s: stream entries stamped further ahead of
+            their arrival are skipped as malformed).
 
             Compute priority: the kernels run on the worker's own threads at
               idle    Linux SCHED_IDLE: only on CPU time nothing else wants; the
@@ -55,10 +56,17 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("YAML rules file (default $DEEPER_RULES).", valueName: "FILE"))
     var rules: String?
 
+    @Option(
+        name: .customLong("max-future"),
+        help: ArgumentHelp("Skip stream entries stamped more than this many seconds ahead of their arrival (default $MAX_FUTURE, else 300).", valueName: "SECONDS"))
+    var maxFuture: String?
+
     @Option(name: .customLong("test-job-delay-ms"), help: .hidden)
     var testJobDelayMilliseconds: Int = 0
 
     func run() async throws {
+        // Before anything else: a SIGTERM while the worker starts must stop it cleanly too.
+        StartUpSignals.capture()
         let env = ProcessInfo.processInfo.environment
         var c: WorkerConfiguration
         do {
@@ -73,6 +81,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let threads { c.threads = threads }
         if let computePriority { c.computePriority = computePriority }
         c.rules = try loadRules(path: rules)
+        if let maxFuture { c.futureTolerance = try futureTolerance(flag: maxFuture) }
         c.testJobDelay = .milliseconds(testJobDelayMilliseconds)
 
         LoggingSystem.bootstrap { label in

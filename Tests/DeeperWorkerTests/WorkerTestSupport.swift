@@ -15,6 +15,12 @@ final class WorkerHarness: Sendable {
         redis = try RedisConnection(RedisConfiguration(port: server.port))
     }
 
+    /// A harness over a server the test started itself (with a password, AOF, …).
+    init(server: RedisTestServer, redis: RedisConnection) {
+        self.server = server
+        self.redis = redis
+    }
+
     var portArguments: [String] { ["--redis-port", String(server.port)] }
 
     /// Starts `deeper worker` named `name` and waits until it says it started.

@@ -16,6 +16,8 @@
 ///   copying nothing even while a snapshot shares the columns); a symbol's dead prefix is
 ///   dropped once it reaches a quarter of its live prints. Each compaction moves at most 4 live
 ///   prints per dead one, so eviction is O(1) amortized per print and wastes at most 25 %.
+///   `evict(symbolID:before:)` does the same for one symbol, so that retention measured
+///   against each symbol's own newest print lets no print of one symbol move another's.
 ///
 /// Because of that lazy eviction a symbol's prints are `history(ofSymbol:)`'s `range` of its
 /// `columns`, not necessarily all of them; the kernels take exactly that pair.
@@ -38,6 +40,8 @@ public struct LiveHistory: Sendable {
     /// Internal rather than private so that tests can check compaction.
     private(set) var storage: [PrintColumns] = []
     private(set) var starts: [Int] = []
+    /// Per symbol id: its latest `evict(symbolID:before:)` cutoff (`Int64.min` before any).
+    private var symbolEvictedBefore: [Int64] = []
 
     private var symbolCache = _UTF8IDCache()
     private var venueCache = _UTF8IDCache()
@@ -76,6 +80,7 @@ public struct LiveHistory: Sendable {
         if id == storage.count {
             storage.append(PrintColumns())
             starts.append(0)
+            symbolEvictedBefore.append(.min)
         }
         return id
     }
@@ -151,7 +156,7 @@ public struct LiveHistory: Sendable {
             ineligibleCount += 1
             return
         }
-        guard time >= evictedBefore else {
+        guard time >= evictedBefore && time >= symbolEvictedBefore[s] else {
             staleCount += 1
             return
         }
@@ -186,25 +191,37 @@ public struct LiveHistory: Sendable {
     public mutating func evict(before t: Int64) {
         guard t > evictedBefore else { return }
         evictedBefore = t
-        for s in storage.indices {
-            let start = starts[s]
-            let end = storage[s].count
-            let cut = storage[s].time.withUnsafeBufferPointer {
-                Self.firstIndex(in: $0, from: start, where: { $0 >= t })
-            }
-            if cut == start { continue }
-            count -= cut - start
-            let live = end - cut
-            if live == 0 {
-                // A symbol quiet for the whole retention: give its memory back.
-                storage[s] = PrintColumns()
-                starts[s] = 0
-            } else if cut * 4 >= live {
-                storage[s]._removeFirst(cut)
-                starts[s] = 0
-            } else {
-                starts[s] = cut
-            }
+        for s in storage.indices { evictPrefix(of: s, before: t) }
+    }
+
+    /// Drops symbol `s`'s prints with time < `t`, and its later arrivals older than `t`; other
+    /// symbols are untouched. A cutoff at or below an earlier one for `s` does nothing.
+    public mutating func evict(symbolID s: Int, before t: Int64) {
+        precondition(s >= 0 && s < storage.count, "unknown symbol id")
+        guard t > symbolEvictedBefore[s] else { return }
+        symbolEvictedBefore[s] = t
+        evictPrefix(of: s, before: t)
+    }
+
+    /// Advances symbol `s`'s start past its prints older than `t`, compacting as the type says.
+    private mutating func evictPrefix(of s: Int, before t: Int64) {
+        let start = starts[s]
+        let end = storage[s].count
+        let cut = storage[s].time.withUnsafeBufferPointer {
+            Self.firstIndex(in: $0, from: start, where: { $0 >= t })
+        }
+        if cut == start { return }
+        count -= cut - start
+        let live = end - cut
+        if live == 0 {
+            // A symbol quiet for the whole retention: give its memory back.
+            storage[s] = PrintColumns()
+            starts[s] = 0
+        } else if cut * 4 >= live {
+            storage[s]._removeFirst(cut)
+            starts[s] = 0
+        } else {
+            starts[s] = cut
         }
     }
 
@@ -231,6 +248,11 @@ public struct LiveHistory: Sendable {
 
     /// Number of live prints of symbol `index`.
     public func printCount(ofSymbol index: Int) -> Int { storage[index].count - starts[index] }
+
+    /// The time of symbol `index`'s newest live print, or nil when it has none.
+    public func newestTime(ofSymbol index: Int) -> Int64? {
+        starts[index] < storage[index].count ? storage[index].time.last : nil
+    }
 
     /// The first index `i` in `from..<b.count` with `predicate(b[i])`, or `b.count`; the
     /// predicate must be false then true along `b` (times ascend).
