@@ -69,6 +69,7 @@ let package = Package(
             dependencies: [
                 "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

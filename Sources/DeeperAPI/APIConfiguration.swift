@@ -26,6 +26,14 @@ public struct APIConfiguration: Sendable {
     public var maxComputeBodyBytes: Int
     /// `MAX_FUTURE`: `POST /api/prints` refuses prints stamped further ahead of the clock.
     public var futureTolerance: FutureTolerance = .default
+    /// The token, the origins allowed to write, the body types (`API_TOKEN`, `API_ALLOW_ORIGINS`).
+    public var access = APIAccess()
+    /// Timeouts and the cap on open connections.
+    public var connectionLimits = ConnectionLimits()
+    /// `MAX_QUEUE`: compute answers 429 (queuing nothing) while this many jobs wait.
+    public var maxQueue = 1000
+    /// The `Retry-After` of a 429, in seconds.
+    public var retryAfterSeconds = 5
 
     public init(
         host: String = "127.0.0.1",

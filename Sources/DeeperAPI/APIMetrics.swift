@@ -12,9 +12,10 @@ import struct Prometheus.PrometheusMetricsFactory
 /// |---|---|---|
 /// | `deeper_http_requests_total` | method, route, status | requests answered |
 /// | `deeper_http_request_duration_seconds` | method, route | latency histogram |
-/// | `deeper_queue_length` | | `LLEN deeper_analysis:jobs` at the last scrape |
-/// | `deeper_workers_live` | | workers with a live heartbeat at the last scrape |
-/// | `deeper_redis_up` | | 1 when the last scrape reached Redis |
+/// | `deeper_queue_length` | | `LLEN deeper_analysis:jobs`, read by this scrape (absent when Redis could not be read) |
+/// | `deeper_workers_live` | | workers with a live heartbeat, read by this scrape (absent when Redis could not be read) |
+/// | `deeper_redis_up` | | 1 when this scrape reached Redis, else 0 |
+/// | `deeper_http_connections_open` | | HTTP and WebSocket connections open now |
 /// | `deeper_job_events_total` | status | status changes seen on `deeper_analysis:events` |
 /// | `deeper_websocket_clients` | | WebSockets connected at the last scrape |
 ///
@@ -38,9 +39,6 @@ final class APIMetrics: Sendable {
 
     private let routes = Mutex<[RouteKey: RouteMetrics]>([:])
     private let events = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let queueLength: CoreMetrics.Gauge
-    private let workersLive: CoreMetrics.Gauge
-    private let redisUp: CoreMetrics.Gauge
     private let webSocketClients: CoreMetrics.Gauge
 
     init() {
@@ -52,9 +50,6 @@ final class APIMetrics: Sendable {
             .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
         ]
         self.factory = factory
-        queueLength = Gauge(label: "deeper_queue_length", factory: factory)
-        workersLive = Gauge(label: "deeper_workers_live", factory: factory)
-        redisUp = Gauge(label: "deeper_redis_up", factory: factory)
         webSocketClients = Gauge(label: "deeper_websocket_clients", factory: factory)
     }
 
@@ -88,16 +83,24 @@ final class APIMetrics: Sendable {
         counter.increment()
     }
 
-    /// Sets the gauges read at scrape time; `nil` values (Redis unreachable) keep the last ones.
-    func recordScrape(redisUp up: Bool, queueLength length: Int?, workers: Int?, webSocketClients clients: Int) {
-        redisUp.record(up ? 1 : 0)
-        if let length { queueLength.record(length) }
-        if let workers { workersLive.record(workers) }
+    /// Sets the gauges the server knows without Redis.
+    func recordScrape(webSocketClients clients: Int) {
         webSocketClients.record(clients)
     }
 
-    /// Every metric in the Prometheus text format.
-    func prometheusText() -> [UInt8] {
-        registry.emitToBuffer()
+    /// Every metric in the Prometheus text format, with the gauges read from Redis by this
+    /// scrape. A gauge that could not be read is left out rather than shown as 0 or as an old
+    /// value: an alert on `deeper_queue_length` must not see an empty queue during an outage.
+    func prometheusText(redisUp: Bool, queueLength: Int?, workers: Int?, openConnections: Int) -> [UInt8] {
+        var out = registry.emitToBuffer()
+        func gauge(_ name: String, _ help: String, _ value: Int?) {
+            guard let value else { return }
+            out.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n".utf8)
+        }
+        gauge("deeper_redis_up", "1 when this scrape reached Redis.", redisUp ? 1 : 0)
+        gauge("deeper_queue_length", "Jobs waiting in deeper_analysis:jobs.", queueLength)
+        gauge("deeper_workers_live", "Workers with a live heartbeat.", workers)
+        gauge("deeper_http_connections_open", "HTTP and WebSocket connections open.", openConnections)
+        return out
     }
 }

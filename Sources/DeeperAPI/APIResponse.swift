@@ -26,6 +26,11 @@ enum APIResponse {
     static func failure(
         _ status: HTTPResponse.Status, _ message: String, extra: KeyValuePairs<String, String> = [:]
     ) -> Response {
+        json(failureJSON(message, extra: extra), status: status)
+    }
+
+    /// The text of ``failure(_:_:extra:)``'s body.
+    static func failureJSON(_ message: String, extra: KeyValuePairs<String, String> = [:]) -> String {
         var w = JSONWriter()
         w.beginObject()
         w.key("success")
@@ -36,7 +41,7 @@ enum APIResponse {
             w.raw(value)
         }
         w.endObject()
-        return json(w.text, status: status)
+        return w.text
     }
 
     /// 404 for a job id with no status (never queued, or expired after an hour).
@@ -44,13 +49,11 @@ enum APIResponse {
         failure(.notFound, "Job \(jobID) not found (unknown, or expired)")
     }
 
-    /// 503 when Redis cannot be reached (or the server is stopping); 500 when Redis answered
-    /// with an error, which is a bug rather than an outage.
+    /// 503 for every Redis failure: unreachable, stopping, or answering with an error
+    /// (`NOAUTH`, `WRONGPASS`, `OOM`, `LOADING`…). The client cannot fix any of them by
+    /// changing its request; the message says which it was.
     static func unavailable(_ error: any Error, extra: KeyValuePairs<String, String> = [:]) -> Response {
-        if case RedisError.server(let message)? = error as? RedisError {
-            return failure(.internalServerError, "Redis error: \(message)", extra: extra)
-        }
-        return failure(.serviceUnavailable, unavailableMessage(error), extra: extra)
+        failure(.serviceUnavailable, unavailableMessage(error), extra: extra)
     }
 
     /// `Redis unavailable: 127.0.0.1:6379: Connection refused`, and the like.

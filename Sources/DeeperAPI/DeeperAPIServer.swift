@@ -4,6 +4,7 @@ import DeeperRedis
 import DeeperWorker
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -30,6 +31,7 @@ public struct DeeperAPIServer: Sendable {
     let metrics = APIMetrics()
     let subscriber: JobEventSubscriber
     let workers = LiveWorkers()
+    let connections = ConnectionCounter()
 
     public init(configuration: APIConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -45,19 +47,33 @@ public struct DeeperAPIServer: Sendable {
     public func makeApplication() -> some ApplicationProtocol {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))
+        router.middlewares.add(APIAccessMiddleware(access: configuration.access))
         addRoutes(to: router)
 
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
         webSocketRouter.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))
+        // The ConnectionGuard checks the upgrade first (so a refusal is a 401/403); this
+        // holds even if a request got past it.
+        webSocketRouter.middlewares.add(APIAccessMiddleware(access: configuration.access))
         webSocketRouter.ws("/ws") { [hub] inbound, outbound, _ in
             try await Self.streamEvents(from: hub, inbound: inbound, outbound: outbound)
         }
 
         let logger = self.logger
         let host = configuration.host
+        if let warning = Self.exposureWarning(configuration) { logger.warning("\(warning)") }
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let (limits, access, counter) = (configuration.connectionLimits, configuration.access, connections)
+        // Hummingbird's HTTP/1 + WebSocket channel, with the guard in front of its decoder.
+        let server = HTTPServerBuilder { responder in
+            GuardedServerChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: .init()),
+                limits: limits, access: access, counter: counter)
+        }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            server: server,
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "deeper"),
             // The pool first: the group stops services in reverse, so it stops last.
             services: [BlockingPoolService(pool: pool), subscriber],
@@ -67,6 +83,21 @@ public struct DeeperAPIServer: Sendable {
             },
             logger: logger
         )
+    }
+
+    /// What the start-up log says when the server listens beyond loopback without a token.
+    static func exposureWarning(_ c: APIConfiguration) -> String? {
+        guard c.access.token == nil, !isLoopback(c.host) else { return nil }
+        return "Listening on \(c.host):\(c.port) without API_TOKEN: anyone who can reach this address can queue jobs "
+            + "(POST /api/deeper-analysis/compute), add prints to the stream (POST /api/prints), read every job's "
+            + "status and result, the live results and the job events (/ws). Set API_TOKEN (or API_TOKEN_FILE), "
+            + "or bind 127.0.0.1 behind a reverse proxy."
+    }
+
+    /// `127.0.0.1`, `::1`, `localhost` and the rest of 127/8.
+    static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased()
+        return h == "localhost" || h == "::1" || h == "[::1]" || h.hasPrefix("127.")
     }
 
     // MARK: - Routes
@@ -108,10 +139,22 @@ public struct DeeperAPIServer: Sendable {
         case .success(let parsed): job = parsed
         case .failure(let problem): return APIResponse.failure(.badRequest, problem.reason)
         }
+        let maxQueue = configuration.maxQueue
+        let outcome: CappedEnqueue
         do {
-            try await pool.withConnection { (c) throws(RedisError) in _ = try JobQueue.enqueue(c, job, at: now) }
+            outcome = try await pool.withConnection { (c) throws(RedisError) in
+                try JobQueue.enqueue(c, job, at: now, maxQueue: maxQueue)
+            }
         } catch {
             return APIResponse.unavailable(error)
+        }
+        if case .full(let length) = outcome {
+            var response = APIResponse.failure(
+                .tooManyRequests,
+                "queue full: \(length) jobs are waiting (MAX_QUEUE \(maxQueue)); nothing was queued, retry later",
+                extra: ["queue_length": String(length)])
+            response.headers[.retryAfter] = String(configuration.retryAfterSeconds)
+            return response
         }
         var w = JSONWriter()
         w.beginObject()
@@ -147,7 +190,12 @@ public struct DeeperAPIServer: Sendable {
         do {
             // Both keys in one round trip: the status is needed whenever the result is not there.
             replies = try await pool.withConnection { (c) throws(RedisError) in
-                try c.pipeline([["GET", RedisKeys.result(jobID)], ["GET", RedisKeys.status(jobID)]])
+                let replies = try c.pipeline([["GET", RedisKeys.result(jobID)], ["GET", RedisKeys.status(jobID)]])
+                // An error reply (NOAUTH) is an outage, never "no such job".
+                for reply in replies {
+                    if case .error(let e) = reply { throw .server(e) }
+                }
+                return replies
             }
         } catch {
             return APIResponse.unavailable(error)
@@ -340,13 +388,13 @@ public struct DeeperAPIServer: Sendable {
 
     func scrape() async throws -> Response {
         let v = try? await vitals()
-        metrics.recordScrape(
-            redisUp: v != nil, queueLength: v?.queueLength, workers: v?.workers.count,
-            webSocketClients: hub.listenerCount)
+        metrics.recordScrape(webSocketClients: hub.listenerCount)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        return Response(
-            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
+        let text = metrics.prometheusText(
+            redisUp: v != nil, queueLength: v?.queueLength, workers: v?.workers.count,
+            openConnections: connections.count)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 
     // MARK: - WebSocket
@@ -397,75 +445,5 @@ final class LiveWorkers: Sendable {
         names.sort()
         cache.withLock { $0 = (.now, names) }
         return names
-    }
-}
-
-// MARK: - Compute body
-
-/// `POST /compute`'s optional body: `{"symbols": [...] or null, "as_of": ...}`.
-enum ComputeBody {
-    struct Problem: Error {
-        var reason: String
-    }
-
-    /// The job the body asks for, or why it cannot be queued (the reason names the field).
-    static func parse(_ bytes: [UInt8], jobID: String, now: Int64) -> Result<JobRequest, Problem> {
-        let isBlank = bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        var fields: [String: Any] = [:]
-        if !isBlank {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
-                return .failure(Problem(reason: "body: not JSON"))
-            }
-            guard let dictionary = object as? [String: Any] else {
-                return .failure(Problem(reason: "body: expected a JSON object like {\"symbols\": [...], \"as_of\": \"last\"}"))
-            }
-            fields = dictionary
-        }
-        do {
-            let symbols = try JobRequest.parseSymbols(fields["symbols"], jobID: jobID)
-            if let symbols, symbols.isEmpty {
-                return .failure(Problem(reason: "symbols: empty list (send null, or leave it out, for every symbol)"))
-            }
-            let asOf = try JobRequest.parseAsOf(fields["as_of"], jobID: jobID)
-            return .success(JobRequest(jobID: jobID, symbols: symbols, asOf: asOf, createdAt: Nanos.iso8601(now)))
-        } catch {
-            return .failure(Problem(reason: error.reason))
-        }
-    }
-}
-
-// MARK: - Prints formats
-
-/// How a prints body is written, from its Content-Type.
-enum PrintsFormat: Sendable {
-    case json, csv, sniff
-
-    /// `application/json` (or `+json`), `text/csv` (or `application/csv`, `text/plain`), or no
-    /// Content-Type at all (then the first byte decides); `nil` for anything else.
-    init?(contentType: String?) {
-        guard let contentType else {
-            self = .sniff
-            return
-        }
-        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        switch type {
-        case "application/json", "text/json": self = .json
-        case _ where type.hasSuffix("+json"): self = .json
-        case "text/csv", "application/csv", "text/plain": self = .csv
-        case "", "application/octet-stream", "application/x-www-form-urlencoded": self = .sniff
-        default: return nil
-        }
-    }
-
-    func parse(_ bytes: UnsafeRawBufferPointer, notAfter: FutureLimit? = nil) throws(PrintsBody.BodyError) -> PrintsBody {
-        switch self {
-        case .json: return try PrintsBody.json(bytes, notAfter: notAfter)
-        case .csv: return try PrintsBody.csv(bytes, notAfter: notAfter)
-        case .sniff:
-            // curl -d sends form-urlencoded by default; the body itself tells JSON from CSV.
-            let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
-            return first == UInt8(ascii: "[")
-                ? try PrintsBody.json(bytes, notAfter: notAfter) : try PrintsBody.csv(bytes, notAfter: notAfter)
-        }
     }
 }

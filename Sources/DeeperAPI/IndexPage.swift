@@ -9,6 +9,12 @@
 /// `completed` the page reads `/api/deeper-analysis/result/{id}` and fills the table, which
 /// sorts on a header click and filters as you type. Every failure is shown on the page.
 /// `?autorefresh=1` presses Refresh once the page has loaded (for kiosks and the browser test).
+///
+/// When the server has an `API_TOKEN`, the page asks for it at the first 401 and keeps it in
+/// `sessionStorage` (this tab only, gone when the tab closes); it sends it as
+/// `Authorization: Bearer` and, on the WebSocket, as `?token=`. A link may carry it in the
+/// fragment (`/#token=…`, never sent to the server), which the page stores and removes from the
+/// address bar.
 enum IndexPage {
     static let html = #"""
         <!doctype html>
@@ -80,6 +86,32 @@ enum IndexPage {
           const state = { rows: [], sortKey: "god", sortDir: "desc", filter: "", job: null, socket: null, socketOpen: false,
                           pollTimer: null, lastEventAt: 0, startedAt: 0 };
 
+          // --- the API token (API_TOKEN), kept for this tab only ---
+          const TOKEN_KEY = "deeper.apiToken";
+          function storedToken() { try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; } }
+          function storeToken(token) { try { sessionStorage.setItem(TOKEN_KEY, token); } catch (e) { /* private mode */ } }
+          (function tokenFromFragment() {
+            const match = location.hash.match(/[#&]token=([^&]*)/);
+            if (!match) return;
+            storeToken(decodeURIComponent(match[1]));
+            history.replaceState(null, "", location.pathname + location.search);
+          })();
+
+          // fetch with the token; on a 401 asks for it (once per refusal) and tries again.
+          async function api(path, options) {
+            options = options || {};
+            for (let attempt = 0; ; attempt++) {
+              const headers = Object.assign({}, options.headers || {});
+              const token = storedToken();
+              if (token) headers["Authorization"] = "Bearer " + token;
+              const response = await fetch(path, Object.assign({}, options, { headers: headers }));
+              if (response.status !== 401 || attempt > 0) return response;
+              const entered = window.prompt(token ? "The API refused the token. Token (API_TOKEN):" : "This API needs a token (API_TOKEN):");
+              if (!entered || !entered.trim()) return response;
+              storeToken(entered.trim());
+            }
+          }
+
           function showError(message) {
             const box = $("error");
             box.textContent = message;
@@ -103,7 +135,8 @@ enum IndexPage {
             let socket;
             try {
               const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-              socket = new WebSocket(scheme + location.host + "/ws");
+              const token = storedToken();
+              socket = new WebSocket(scheme + location.host + "/ws" + (token ? "?token=" + encodeURIComponent(token) : ""));
             } catch (e) {
               $("live").textContent = "live updates unavailable (" + e.message + "): polling";
               return;
@@ -138,7 +171,7 @@ enum IndexPage {
             setStatus("Queuing a job…", true);
             let reply;
             try {
-              const response = await fetch("/api/deeper-analysis/compute", {
+              const response = await api("/api/deeper-analysis/compute", {
                 method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
               reply = await readJSON(response);
               if (!response.ok || !reply.success) throw new Error(reply.error || ("HTTP " + response.status));
@@ -162,7 +195,7 @@ enum IndexPage {
               const quiet = Date.now() - state.lastEventAt > 3000;
               if (!state.socketOpen || quiet) {
                 try {
-                  const response = await fetch("/api/deeper-analysis/status/" + encodeURIComponent(state.job));
+                  const response = await api("/api/deeper-analysis/status/" + encodeURIComponent(state.job));
                   const status = await readJSON(response);
                   if (!response.ok) throw new Error(status.error || ("HTTP " + response.status));
                   onStatus(status);
@@ -192,7 +225,7 @@ enum IndexPage {
           async function loadResult(job) {
             setStatus("Reading the result…", true);
             try {
-              const response = await fetch("/api/deeper-analysis/result/" + encodeURIComponent(job));
+              const response = await api("/api/deeper-analysis/result/" + encodeURIComponent(job));
               const result = await readJSON(response);
               if (!response.ok || !result.success) throw new Error(result.error || result.message || ("HTTP " + response.status));
               state.rows = Object.keys(result.data || {}).map((symbol) => toRow(symbol, result.data[symbol]));

@@ -105,7 +105,11 @@ struct PrintsBody: Sendable {
         switch item["venue"] {
         case nil, .null?: break
         case .string(let venue)?:
-            let name = SymbolRules.trimmed(venue).uppercased()
+            let trimmed = SymbolRules.trimmed(venue)
+            if let problem = Array(trimmed.utf8).withUnsafeBytes(PrintFields.venueProblem) {
+                throw fail("venue: \(problem) (\(Self.quoted(trimmed)))")
+            }
+            let name = trimmed.uppercased()
             if !name.isEmpty {
                 if venues.id(of: name) == nil && venues.count > Int(UInt16.max) {
                     throw fail("venue: more than \(UInt16.max) distinct venues")

@@ -15,7 +15,7 @@ struct _CSVField {
 /// A quoting mistake in a record. The tokenizer still finds the record's end, so the next
 /// record starts where it should.
 enum _CSVQuotingProblem: Equatable {
-    /// A quoted field runs to the end of the file.
+    /// A quoted field is never closed: the record ends with the line the quote opened on.
     case unterminatedQuote
     /// A `"` inside a field that does not start with one.
     case quoteInUnquotedField
@@ -24,7 +24,7 @@ enum _CSVQuotingProblem: Equatable {
 
     var reason: String {
         switch self {
-        case .unterminatedQuote: "quoted field is never closed"
+        case .unterminatedQuote: "quoted field is not closed on its line or later"
         case .quoteInUnquotedField: "quote inside an unquoted field"
         case .textAfterClosingQuote: "text after a closing quote"
         }
@@ -248,6 +248,8 @@ struct _UnsafeCSVTokenizer: ~Copyable {
         var end = n
         var doubled = false
         var closed = false
+        let lineAtOpen = line
+        var firstLF: Int?
         while i < n {
             let b = p[i]
             if b == _quote {
@@ -261,11 +263,23 @@ struct _UnsafeCSVTokenizer: ~Copyable {
                 closed = true
                 break
             }
-            if b == _lf { line += 1 }
+            if b == _lf {
+                line += 1
+                if firstLF == nil { firstLF = i }
+            }
             i += 1
         }
         if !closed {
             noteProblem(.unterminatedQuote)
+            // A quote never closed cannot be told from one closed lines later, so the record
+            // ends with the line it opened on: the lines after it are read and judged on
+            // their own instead of vanishing into one field.
+            if let lf = firstLF {
+                line = lineAtOpen
+                i = lf
+                end = lf > start && p[lf - 1] == _cr ? lf - 1 : lf
+                doubled = false
+            }
         } else {
             while i < n && p[i] == _space { i += 1 }
             let atDelimiter =

@@ -50,6 +50,23 @@ public enum PrintFields {
         (try? _CSVFieldParsers.validateSymbol(bytes.assumingMemoryBound(to: UInt8.self))) != nil
     }
 
+    /// Longest venue, in bytes.
+    public static let maxVenueBytes = 32
+
+    /// Whether trimmed bytes are a venue: at most ``maxVenueBytes`` of printable ASCII
+    /// (0x20–0x7E), so a venue can never carry control bytes into logs, results and pages,
+    /// nor megabytes into every print of the history. Empty means "unknown venue".
+    public static func isValidVenue(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count <= maxVenueBytes && bytes.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
+    }
+
+    /// Why trimmed bytes are not a venue, worded as CSV line errors are.
+    public static func venueProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
+        if bytes.count > maxVenueBytes { return "venue longer than \(maxVenueBytes) bytes" }
+        if !bytes.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) { return "venue must be printable ASCII" }
+        return nil
+    }
+
     /// The bytes without surrounding spaces (U+0020), as CSV fields are trimmed (SPEC §1).
     public static func trimmingSpaces(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         var start = 0

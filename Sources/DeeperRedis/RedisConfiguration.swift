@@ -75,6 +75,23 @@ public struct RedisConfiguration: Sendable, Equatable {
         if let password = environment["REDIS_PASSWORD"], !password.isEmpty {
             configuration.password = password
         }
+        // The file keeps the password out of `ps` and of the process's environment listing.
+        if let path = environment["REDIS_PASSWORD_FILE"], !path.isEmpty {
+            guard environment["REDIS_PASSWORD"].map({ $0.isEmpty }) ?? true else {
+                throw RedisConfigurationError(
+                    variable: "REDIS_PASSWORD_FILE", value: path, reason: "is set beside REDIS_PASSWORD: set one of them")
+            }
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw RedisConfigurationError(variable: "REDIS_PASSWORD_FILE", value: path, reason: "cannot be read")
+            }
+            // An editor's final newline is not part of the password.
+            var password = Substring(contents)
+            while let last = password.last, last == "\n" || last == "\r" { password.removeLast() }
+            guard !password.isEmpty else {
+                throw RedisConfigurationError(variable: "REDIS_PASSWORD_FILE", value: path, reason: "names an empty file")
+            }
+            configuration.password = String(password)
+        }
         if let text = environment["REDIS_DB"] {
             guard let database = Int(text._trimmingSpaces()), database >= 0 else {
                 throw RedisConfigurationError(

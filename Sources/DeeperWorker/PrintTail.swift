@@ -248,6 +248,9 @@ struct _ParsedPrints {
         guard ms <= arrived &+ tolerance.milliseconds else {  // Safe: both far below Int64.max.
             return reject(entry, "t \(ms) is \(tolerance.reason)")
         }
+        if let v, !PrintFields.isValidVenue(PrintFields.trimmingSpaces(v)) {
+            return reject(entry, "invalid v (at most \(PrintFields.maxVenueBytes) bytes of printable ASCII)")
+        }
         symbols.append(contentsOf: sym)
         symbolEnds.append(symbols.count)
         if let v { venues.append(contentsOf: PrintFields.trimmingSpaces(v)) }

@@ -2,7 +2,8 @@ import ArgumentParser
 import DeeperRedis
 import Foundation
 
-/// `--redis-host` etc.: override `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_DB`.
+/// `--redis-host` etc.: override `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD` (or
+/// `REDIS_PASSWORD_FILE`), `REDIS_DB`.
 struct RedisOptions: ParsableArguments {
     @Option(name: .customLong("redis-host"), help: "Redis host (default $REDIS_HOST, else 127.0.0.1).")
     var host: String?
@@ -10,7 +11,7 @@ struct RedisOptions: ParsableArguments {
     @Option(name: .customLong("redis-port"), help: "Redis port (default $REDIS_PORT, else 6379).")
     var port: Int?
 
-    @Option(name: .customLong("redis-password"), help: "Redis password (default $REDIS_PASSWORD).")
+    @Option(name: .customLong("redis-password"), help: "Redis password (default $REDIS_PASSWORD or the file $REDIS_PASSWORD_FILE; shows in ps: prefer the file).")
     var password: String?
 
     @Option(name: .customLong("redis-db"), help: "Redis database number (default $REDIS_DB, else 0).")
@@ -28,6 +29,23 @@ struct RedisOptions: ParsableArguments {
         if let password { c.password = password }
         if let database { c.database = database }
         return c
+    }
+
+    /// Exits 78 with Redis's own words when Redis refuses the password (`NOAUTH`,
+    /// `WRONGPASS`); says nothing when Redis cannot be reached, which the caller retries.
+    func refuseWrongPassword(_ c: RedisConfiguration) throws {
+        var probe = c
+        probe.connectTimeout = .seconds(2)
+        probe.commandTimeout = .seconds(5)
+        do {
+            let connection = try RedisConnection(probe)
+            _ = try connection.command(["PING"])
+        } catch let error as RedisError where error.isAuthentication {
+            printError("deeper: Redis at \(c.host):\(c.port) refused the password: \(error)")
+            throw ExitStatus.config
+        } catch {
+            // Unreachable or busy: the server starts and answers 503 until Redis is back.
+        }
     }
 
     /// A connection that Redis has accepted: a `PING` first, so that a server that wants a

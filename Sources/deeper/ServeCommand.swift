@@ -17,8 +17,13 @@ struct ServeCommand: AsyncParsableCommand {
             requests in flight, then exit 0.
 
             Environment (flags override): API_HOST (127.0.0.1), API_PORT (8000),
-            REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_DB, MAX_FUTURE (300 s:
-            POST /api/prints refuses prints stamped further ahead of the clock).
+            API_TOKEN / API_TOKEN_FILE (none: /api and /ws need no token),
+            API_ALLOW_ORIGINS (none besides the server's own), MAX_QUEUE (1000),
+            API_HEADER_TIMEOUT (10 s), API_IDLE_TIMEOUT (30 s), API_MAX_CONNECTIONS (512),
+            REDIS_HOST, REDIS_PORT, REDIS_PASSWORD / REDIS_PASSWORD_FILE, REDIS_DB,
+            MAX_FUTURE (300 s: POST /api/prints refuses prints stamped further ahead of
+            the clock). A wrong or missing Redis password stops the server at start
+            (exit 78); an unreachable Redis does not (requests get 503 until it is back).
 
             Example:
               deeper serve --port 8000
@@ -38,6 +43,27 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("log-level"),
         help: "trace, debug, info (default: one access log line per request), notice, warning, error.")
     var logLevel: String = "info"
+
+    @Option(name: .customLong("api-token"), help: "Bearer token /api and /ws require (default $API_TOKEN; shows in ps: prefer API_TOKEN_FILE).")
+    var apiToken: String?
+
+    @Option(name: .customLong("api-token-file"), help: ArgumentHelp("File holding the token (default $API_TOKEN_FILE).", valueName: "FILE"))
+    var apiTokenFile: String?
+
+    @Option(name: .customLong("allow-origin"), help: ArgumentHelp("An origin (https://host:port) allowed besides the server's own; repeatable (default $API_ALLOW_ORIGINS, comma-separated).", valueName: "ORIGIN"))
+    var allowOrigins: [String] = []
+
+    @Option(name: .customLong("max-queue"), help: "Compute answers 429 while this many jobs wait (default $MAX_QUEUE, else 1000).")
+    var maxQueue: Int?
+
+    @Option(name: .customLong("header-timeout"), help: ArgumentHelp("Seconds a request's head may take to arrive (default $API_HEADER_TIMEOUT, else 10).", valueName: "SECONDS"))
+    var headerTimeout: Double?
+
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds an idle connection stays open (default $API_IDLE_TIMEOUT, else 30).", valueName: "SECONDS"))
+    var idleTimeout: Double?
+
+    @Option(name: .customLong("max-connections"), help: "Open connections at most (default $API_MAX_CONNECTIONS, else 512).")
+    var maxConnections: Int?
 
     @OptionGroup var redis: RedisOptions
 
@@ -64,6 +90,17 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        var security = APISecurityFlags()
+        (security.token, security.tokenFile, security.allowOrigins) = (apiToken, apiTokenFile, allowOrigins)
+        (security.maxQueue, security.maxConnections) = (maxQueue, maxConnections)
+        (security.headerTimeoutSeconds, security.idleTimeoutSeconds) = (headerTimeout, idleTimeout)
+        do {
+            try c.applySecurity(security, environment: env)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        // A wrong password is a setting to fix, not an outage to wait out.
+        try redis.refuseWrongPassword(c.redis)
 
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in

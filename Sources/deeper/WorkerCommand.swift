@@ -75,6 +75,8 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         c.redis = try redis.configuration()
+        // A wrong password is a setting to fix (exit 78); an unreachable Redis is waited out.
+        try redis.refuseWrongPassword(c.redis)
         if let name { c.name = name }
         if let pollTimeout { c.pollTimeout = .milliseconds(Int64(pollTimeout * 1000)) }
         if let maxJobTime { c.maxJobTime = .milliseconds(Int64(maxJobTime * 1000)) }

@@ -89,12 +89,13 @@ import Testing
         try h.loadSample()
         let worker = try h.startWorker("page")
         defer { worker.signal(SIGKILL) }
-        let serve = try ServeProcess(h)
+        // With a token: the page keeps it from the link's fragment and sends it on every call.
+        let serve = try ServeProcess(h, ["--api-token", "page-token-42"])
         defer { serve.process.signal(SIGKILL) }
 
         let output = DeeperProcess.repository.appendingPathComponent(".build/test-output")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let url = "http://127.0.0.1:\(serve.port)/?autorefresh=1"
+        let url = "http://127.0.0.1:\(serve.port)/?autorefresh=1#token=page-token-42"
 
         // The page queues a job (the autorefresh parameter clicks Refresh), follows it and fills
         // the table; virtual time lets Chromium wait for that before it dumps the DOM.
@@ -117,6 +118,7 @@ import Testing
         #expect(png.count > 20_000, "screenshot of \(png.count) bytes at \(screenshot.path)")
         print("Screenshot of the page: \(screenshot.path)")
         #expect(serve.process.log.contains("POST /api/deeper-analysis/compute 200"))
+        #expect(!serve.process.log.contains(" 401 "), "\(serve.process.log.suffix(3000))")
     }
 
     @Test func thePageShowsWhyARefreshFailed() async throws {
@@ -213,8 +215,8 @@ final class ServeProcess: Sendable {
     let process: DeeperProcess
     let port: Int
 
-    init(_ h: APIHarness) throws {
-        process = try DeeperProcess(["serve", "--port", "0"] + h.redisPortArguments)
+    init(_ h: APIHarness, _ extra: [String] = [], environment: [String: String] = [:]) throws {
+        process = try DeeperProcess(["serve", "--port", "0"] + h.redisPortArguments + extra, environment: environment)
         let marker = "Deeper API listening on http://127.0.0.1:"
         guard process.waitForLog(marker) else { throw SupportError("deeper serve did not start:\n\(process.log)") }
         let log = process.log

@@ -106,7 +106,7 @@ struct RouteTests {
             let body = String(decoding: try JSONSerialization.data(withJSONObject: ["symbols": symbols]), as: UTF8.self)
             let response = try await client.post("/api/deeper-analysis/compute", body)
             #expect(response.status == .badRequest)
-            #expect(response.object["error"] as? String == "symbols: more than 10000")
+            #expect(response.object["error"] as? String == "symbols: more than 10000 distinct symbols")
 
             let exactly = String(
                 decoding: try JSONSerialization.data(withJSONObject: ["symbols": Array(symbols.prefix(10_000))]),
@@ -269,14 +269,22 @@ struct RouteTests {
         }
     }
 
-    @Test func aBodyWithoutContentTypeIsReadAsWhatItLooksLike() async throws {
+    @Test func aPrintsBodyIsReadOnlyAsJSONOrCSVNeverSniffed() async throws {
         let h = try APIHarness()
         try await h.api().makeApplication().test(.router) { client in
             let json = #"[{"symbol":"OFN","time":"2025-11-21T15:00:00Z","price":1,"size":100}]"#
-            #expect(try await client.post("/api/prints", json, contentType: nil).object["accepted"] as? Int == 1)
             let csv = "symbol,time,price,size\nOFN,2025-11-21T15:00:00Z,1,100\n"
-            let form = try await client.post("/api/prints", csv, contentType: "application/x-www-form-urlencoded")
-            #expect(form.object["accepted"] as? Int == 1)
+            // What a cross-site page can send without a preflight: a form, text/plain, nothing.
+            for (body, type) in [
+                (json, nil), (csv, "application/x-www-form-urlencoded"), (csv, "text/plain"),
+                (csv, "multipart/form-data; boundary=x"), (csv, "application/csv"),
+            ] as [(String, String?)] {
+                let response = try await client.post("/api/prints", body, contentType: type)
+                #expect(response.status == .unsupportedMediaType, "\(type ?? "none")")
+                #expect(response.object["error"] as? String == "Content-Type: expected application/json or text/csv")
+            }
+            #expect(try await client.post("/api/prints", json, contentType: "Application/JSON; charset=utf-8").status == .ok)
+            #expect(try await client.post("/api/prints", csv, contentType: "text/csv").status == .ok)
             #expect(try Self.streamEntries(h).count == 2)
         }
     }
@@ -349,7 +357,7 @@ struct RouteTests {
             _ = try await client.get("/no/such/route")
             #expect(h.log.contains("GET /no/such/route 404"))
             #expect(await eventually {
-                String(decoding: server.metrics.prometheusText(), as: UTF8.self)
+                String(decoding: server.metrics.registry.emitToBuffer(), as: UTF8.self)
                     .contains(#"deeper_job_events_total{status="queued"} 1"#)
             })
             let response = try await client.get("/metrics")
@@ -361,9 +369,10 @@ struct RouteTests {
                 #"deeper_http_requests_total{method="GET",route="/api/deeper-analysis/status/{job_id}",status="404"} 2"#,
                 #"deeper_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
                 #"deeper_http_request_duration_seconds_count{method="GET",route="/api/deeper-analysis/status/{job_id}"} 2"#,
-                "deeper_queue_length 1.0",
-                "deeper_workers_live 0.0",
-                "deeper_redis_up 1.0",
+                "deeper_queue_length 1\n",
+                "deeper_workers_live 0\n",
+                "deeper_redis_up 1\n",
+                "deeper_http_connections_open ",
                 #"deeper_job_events_total{status="queued"} 1"#,
             ] {
                 #expect(text.contains(line), "missing \(line) in\n\(text)")
@@ -440,7 +449,10 @@ struct RouteTests {
 
             let metrics = try await client.get("/metrics")
             #expect(metrics.status == .ok)
-            #expect(metrics.text.contains("deeper_redis_up 0.0"))
+            #expect(metrics.text.contains("deeper_redis_up 0\n"))
+            // Gauges it could not read are left out, never shown as 0 (an empty queue).
+            #expect(!metrics.text.contains("deeper_queue_length"), "\(metrics.text)")
+            #expect(!metrics.text.contains("deeper_workers_live"), "\(metrics.text)")
 
             // Back: the pool connects anew and the subscriber resubscribes.
             try h.redisServer.start()

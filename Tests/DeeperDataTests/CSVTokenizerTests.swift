@@ -89,11 +89,13 @@ struct CSVTokenizerTests {
             ])
     }
 
-    @Test func unterminatedQuoteRunsToTheEnd() {
-        let records = tokenize("a,\"open\nb,c\n")
-        #expect(records.count == 1)
+    @Test func unterminatedQuoteEndsTheRecordAtItsLineAndLaterLinesAreRead() {
+        let records = tokenize("a,\"open\nb,c\r\nd\n")
+        #expect(records.count == 3)
         #expect(records[0].problem == .unterminatedQuote)
         #expect(records[0].line == 1)
+        #expect(records[1] == Record(line: 2, fields: ["b", "c"]))
+        #expect(records[2] == Record(line: 3, fields: ["d"]))
     }
 
     @Test func quoteInsideUnquotedFieldIsAProblemButTheRecordEndsRightly() {

@@ -193,9 +193,14 @@ struct PrintsCSVTests {
                 "prints.csv:2: column venue: quote inside an unquoted field",
                 "prints.csv:3: column symbol: text after a closing quote",
             ])
-        let unterminated = try parse(header + "A,0,1,1,\nB,0,\"1,1,\nC,0,1,1,\n")
-        #expect(unterminated.prints.count == 1)
-        #expect(unterminated.errors.map(\.description) == ["prints.csv:3: column price: quoted field is never closed"])
+        // The lines after an unterminated quote are still read: C is kept, D's error reported.
+        let unterminated = try parse(header + "A,0,1,1,\nB,0,\"1,1,\nC,0,1,1,\nD,x,1,1,\n")
+        #expect(unterminated.prints.count == 2)
+        #expect(
+            unterminated.errors.map(\.description) == [
+                "prints.csv:3: column price: quoted field is not closed on its line or later",
+                "prints.csv:5: column time: \(try #require(unterminated.errors.last).reason)",
+            ])
     }
 
     @Test func errorDescriptionFormat() throws {
