@@ -192,6 +192,12 @@ import Testing
                 c.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Half: ")
                 held.append(c)
             }
+            // The kernel completes handshakes beyond the listen backlog before the server
+            // accepts them: wait until it holds all 300, so the next one is the 301st.
+            // (Within two: a descriptor of the start-up may have closed meanwhile.)
+            #expect(waitUntil(timeout: .seconds(10)) { ProcessUsage.descriptors(pid) >= descriptors + 298 },
+                "\(ProcessUsage.descriptors(pid)) descriptors, \(descriptors) before")
+            usleep(300_000)
             let over = try RawConnection.exchange(port: serve.port, Self.get("/health", port: serve.port))
             #expect(over.status == 503 && over.closed, "round \(round): \(over)")
             #expect(over.body.contains("too many open connections"))
