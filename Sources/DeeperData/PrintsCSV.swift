@@ -236,12 +236,12 @@ struct _PrintsReader: ~Copyable {
 
     @inline(never)
     private mutating func internVenue(_ b: UnsafeBufferPointer<UInt8>, column: Int) -> UInt16? {
-        if let problem = PrintFields.venueProblem(UnsafeRawBufferPointer(b)) {
-            log.add(line: tokenizer.recordLine, column: names[column], reason: "\(problem) (\(_quotedForError(b)))")
-            return nil
-        }
         guard let text = String(validating: b, as: UTF8.self) else {
             report(.invalidUTF8, column: column, b)
+            return nil
+        }
+        if let problem = PrintFields.venueProblem(UnsafeRawBufferPointer(b)) {
+            log.add(line: tokenizer.recordLine, column: names[column], reason: "\(problem) (\(_quotedForError(b)))")
             return nil
         }
         let name = text.uppercased()

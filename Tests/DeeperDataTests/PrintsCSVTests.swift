@@ -305,6 +305,17 @@ struct PrintsCSVTests {
         #expect(parsed.errors.first?.reason.hasPrefix("not valid UTF-8") == true)
     }
 
+    @Test func venuesAreAtMost32BytesOfPrintableASCII() throws {
+        let long = String(repeating: "V", count: 33)
+        let bytes = Array((header + "A,0,1,1,\(long.dropLast())\nA,0,1,1,\(long)\nA,0,1,1,\"N\u{1}Y\"\nA,0,1,1,  ny se  \n").utf8)
+        let parsed = try PrintsCSV.parse(bytes, fileName: "prints.csv")
+        #expect(parsed.prints.count == 2)
+        #expect(parsed.venues.names == ["", String(long.dropLast()), "NY SE"])
+        #expect(parsed.errors.map(\.line) == [3, 4])
+        #expect(parsed.errors.first?.reason.hasPrefix("venue longer than 32 bytes") == true)
+        #expect(parsed.errors.last?.reason.hasPrefix("venue must be printable ASCII") == true)
+    }
+
     // MARK: - Time
 
     @Test(
