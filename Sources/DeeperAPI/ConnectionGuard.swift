@@ -301,7 +301,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         headerTimer?.cancel()
         headerTimer = nil
-        let bytes = context.channel.allocator.buffer(bytes: head)
+        let bytes = context.channel.allocator.buffer(bytes: parsed.rewrittenHead ?? head)
         head = []
         scanned = 0
         lineStart = 0
@@ -411,6 +411,8 @@ struct RequestHead {
     var access: APIAccess.Head
     var contentLength: Int
     var isUpgrade: Bool
+    /// The head to pass on when it had to change (an `Upgrade` other than WebSocket dropped).
+    var rewrittenHead: [UInt8]?
 
     struct Problem: Error {
         var status: HTTPResponse.Status
@@ -460,6 +462,8 @@ struct RequestHead {
         var hasTransferEncoding = false
         var isUpgrade = false
         var fields: [String: String] = [:]
+        var droppedUpgrade = false
+        var kept: [ArraySlice<UInt8>] = [requestLine]
         for line in lines.dropFirst() {
             guard let first = line.first, first != 0x20, first != 0x09 else {
                 return .failure(Problem(status: .badRequest, reason: "malformed header: folded or empty line"))
@@ -487,13 +491,22 @@ struct RequestHead {
             case "transfer-encoding":
                 hasTransferEncoding = true
             case "upgrade":
-                isUpgrade = true
+                // Only a WebSocket upgrade leaves HTTP. Any other (`curl --http2` sends
+                // `Upgrade: h2c`) is dropped, and the request answered as plain HTTP: left in,
+                // it makes the upgrade handler close the connection without an answer.
+                if value.lowercased().contains("websocket") {
+                    isUpgrade = true
+                } else {
+                    droppedUpgrade = true
+                    continue
+                }
             default:
                 break
             }
             if ["host", "origin", "authorization", "content-type"].contains(name), fields[name] == nil {
                 fields[name] = value
             }
+            kept.append(line)
         }
         if hasTransferEncoding {
             return .failure(Problem(status: .lengthRequired, reason: "send the body with a Content-Length (no Transfer-Encoding)"))
@@ -501,7 +514,17 @@ struct RequestHead {
         let access = APIAccess.Head(
             method: method, path: path, query: query, host: fields["host"], origin: fields["origin"],
             authorization: fields["authorization"], contentType: fields["content-type"], hasBody: (contentLength ?? 0) > 0)
-        return .success(RequestHead(access: access, contentLength: contentLength ?? 0, isUpgrade: isUpgrade))
+        var rewritten: [UInt8]?
+        if droppedUpgrade {
+            rewritten = []
+            for line in kept {
+                rewritten!.append(contentsOf: line)
+                rewritten!.append(contentsOf: [0x0D, 0x0A])
+            }
+            rewritten!.append(contentsOf: [0x0D, 0x0A])
+        }
+        return .success(
+            RequestHead(access: access, contentLength: contentLength ?? 0, isUpgrade: isUpgrade, rewrittenHead: rewritten))
     }
 
     /// RFC 9110 `tchar`.

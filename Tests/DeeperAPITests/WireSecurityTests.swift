@@ -150,6 +150,18 @@ import Testing
         let both = c.read(timeout: .seconds(5))
         #expect(both.text.components(separatedBy: "HTTP/1.1 200").count == 3, "\(both)")
         #expect(both.closed)
+        // Another upgrade than WebSocket is plain HTTP: the next request is still checked.
+        let h2c = try RawConnection(port: serve.port)
+        h2c.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        let first = h2c.read(timeout: .milliseconds(500))
+        #expect(first.status == 200 && !first.closed, "\(first)")
+        h2c.send("GET / HTTP/9.9\r\nHost: x\r\n\r\n")
+        let second = h2c.read(timeout: .seconds(5))
+        #expect(second.status == 400 && second.closed, "\(second)")
+        // Garbage pipelined behind a request still being answered: the connection closes
+        // (writing the 400 then could land inside that answer).
+        let piped = try RawConnection.exchange(port: serve.port, "GET /health HTTP/1.1\r\nHost: x\r\n\r\nnonsense\r\n\r\n")
+        #expect(piped.closed, "\(piped)")
         #expect(serve.process.isRunning)
     }
 
