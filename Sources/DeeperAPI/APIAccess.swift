@@ -71,8 +71,12 @@ public struct APIAccess: Sendable {
             guard let normalized = Self.normalizedOrigin(origin) else {
                 return .deny(status: .forbidden, reason: "Origin \(Self.quoted(origin)) is not allowed")
             }
+            // Browsers send the page's http(s) origin (or "null"); a ws(s) origin comes from a
+            // WebSocket client that is not a browser, which could send any Origin it liked:
+            // the check has nothing to protect there (the token still applies).
+            let nonBrowser = normalized.hasPrefix("ws://") || normalized.hasPrefix("wss://")
             let own = head.host.map { Self.authority(ofOrigin: normalized) == $0.lowercased() } ?? false
-            if !own {
+            if !own && !nonBrowser {
                 guard allowedOrigins.contains(normalized) else {
                     return .deny(
                         status: .forbidden,
@@ -99,8 +103,10 @@ public struct APIAccess: Sendable {
             switch segments {
             case ["api", "deeper-analysis", "compute"]:
                 // A bodiless POST (`curl -X POST`) queues every symbol; anything sent must be JSON.
-                if type != "application/json" && (head.hasBody || type != nil) {
-                    return .deny(status: .unsupportedMediaType, reason: "Content-Type: expected application/json")
+                // (A body without a type, which may turn out empty only once read, is the
+                // route's to refuse: `ComputeBody`.)
+                if let type, type != "application/json" {
+                    return .deny(status: .unsupportedMediaType, reason: Self.computeMediaTypeReason)
                 }
             default:
                 if type != "application/json" && type != "text/csv" {
@@ -110,6 +116,8 @@ public struct APIAccess: Sendable {
         }
         return .allow(corsOrigin: corsOrigin)
     }
+
+    static let computeMediaTypeReason = "Content-Type: expected application/json"
 
     // MARK: - Pieces
 
@@ -121,11 +129,13 @@ public struct APIAccess: Sendable {
         let scheme = String(lower[..<schemeEnd.lowerBound])
         var authority = String(lower[schemeEnd.upperBound...])
         if authority.hasSuffix("/") { authority.removeLast() }
-        guard scheme == "http" || scheme == "https", !authority.isEmpty,
+        // ws and wss: what WebSocket clients that are not browsers send (browsers send the
+        // page's http or https origin).
+        guard ["http", "https", "ws", "wss"].contains(scheme), !authority.isEmpty,
             !authority.contains(where: { $0 == "/" || $0 == "@" || $0 == "?" || $0 == "#" || $0 == " " })
         else { return nil }
-        if scheme == "http", authority.hasSuffix(":80") { authority.removeLast(3) }
-        if scheme == "https", authority.hasSuffix(":443") { authority.removeLast(4) }
+        if scheme == "http" || scheme == "ws", authority.hasSuffix(":80") { authority.removeLast(3) }
+        if scheme == "https" || scheme == "wss", authority.hasSuffix(":443") { authority.removeLast(4) }
         return "\(scheme)://\(authority)"
     }
 

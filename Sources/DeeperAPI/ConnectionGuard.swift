@@ -105,7 +105,7 @@ struct GuardedServerChannel<Inner: ServerChildChannel>: ServerChildChannel {
 /// Reads each request's head before the HTTP decoder does, so every request gets an answer or
 /// a close: a malformed request line or header, `HTTP/9.9`, a `Content-Length` of `abc` or
 /// `-1`, raw non-ASCII bytes in the target (400), a target over the limit (414), a head over the
-/// limit (431), a transfer-coded body (411: bodies need a length), a head not finished within
+/// limit (431), a transfer coding other than chunked (400), a head not finished within
 /// the header timeout (408); then the connection closes. Idle connections close after the idle
 /// timeout; connections over the cap get 503. A WebSocket upgrade is checked by ``APIAccess``
 /// here, where a refusal can still be a 401 or 403 (past this point Hummingbird answers a
@@ -122,6 +122,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private enum Phase {
         case head
         case body(remaining: Int)
+        case chunked(ChunkedBodyScanner)
         /// An upgraded connection (WebSocket): no more HTTP to read.
         case passThrough
         case closed
@@ -233,6 +234,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 let slice = buffer.readSlice(length: n)!  // n ≤ readableBytes
                 context.fireChannelRead(wrapInboundOut(slice))
                 phase = remaining == n ? .head : .body(remaining: remaining - n)
+            case .chunked(var scanner):
+                guard let n = buffer.withUnsafeReadableBytes({ scanner.consume($0) }) else {
+                    reject(context, .badRequest, "malformed chunked body")
+                    return
+                }
+                let slice = buffer.readSlice(length: n)!  // consume returns at most readableBytes
+                context.fireChannelRead(wrapInboundOut(slice))
+                phase = scanner.isDone ? .head : .chunked(scanner)
             case .head:
                 if !readHead(context, &buffer) { return }
             }
@@ -317,7 +326,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             phase = .passThrough
             stopTimers()
         } else {
-            phase = parsed.contentLength > 0 ? .body(remaining: parsed.contentLength) : .head
+            if parsed.isChunked {
+                phase = .chunked(ChunkedBodyScanner())
+            } else {
+                phase = parsed.contentLength > 0 ? .body(remaining: parsed.contentLength) : .head
+            }
         }
         awaitingResponse = true
         wroteSinceRequest = false
@@ -382,7 +395,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         idleTimer = nil
         switch phase {
         case .closed, .passThrough: return
-        case .head, .body: break
+        case .head, .body, .chunked: break
         }
         let idle = Self.timeAmount(limits.idleTimeout)
         let quiet = NIODeadline.now() - lastActivity
@@ -410,6 +423,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 struct RequestHead {
     var access: APIAccess.Head
     var contentLength: Int
+    /// `Transfer-Encoding: chunked`: the body ends with its zero-size chunk and trailers.
+    var isChunked: Bool
     var isUpgrade: Bool
     /// The head to pass on when it had to change (an `Upgrade` other than WebSocket dropped).
     var rewrittenHead: [UInt8]?
@@ -489,6 +504,10 @@ struct RequestHead {
                 }
                 contentLength = n
             case "transfer-encoding":
+                guard !hasTransferEncoding, value.lowercased() == "chunked" else {
+                    return .failure(
+                        Problem(status: .badRequest, reason: "unsupported Transfer-Encoding \(APIAccess.quoted(value)): only chunked"))
+                }
                 hasTransferEncoding = true
             case "upgrade":
                 // Only a WebSocket upgrade leaves HTTP. Any other (`curl --http2` sends
@@ -508,12 +527,14 @@ struct RequestHead {
             }
             kept.append(line)
         }
-        if hasTransferEncoding {
-            return .failure(Problem(status: .lengthRequired, reason: "send the body with a Content-Length (no Transfer-Encoding)"))
+        if hasTransferEncoding && contentLength != nil {
+            // Two framings: which one a proxy in front believed is unknowable (request smuggling).
+            return .failure(Problem(status: .badRequest, reason: "both Transfer-Encoding and Content-Length"))
         }
         let access = APIAccess.Head(
             method: method, path: path, query: query, host: fields["host"], origin: fields["origin"],
-            authorization: fields["authorization"], contentType: fields["content-type"], hasBody: (contentLength ?? 0) > 0)
+            authorization: fields["authorization"], contentType: fields["content-type"],
+            hasBody: (contentLength ?? 0) > 0 || hasTransferEncoding)
         var rewritten: [UInt8]?
         if droppedUpgrade {
             rewritten = []
@@ -524,7 +545,9 @@ struct RequestHead {
             rewritten!.append(contentsOf: [0x0D, 0x0A])
         }
         return .success(
-            RequestHead(access: access, contentLength: contentLength ?? 0, isUpgrade: isUpgrade, rewrittenHead: rewritten))
+            RequestHead(
+                access: access, contentLength: contentLength ?? 0, isChunked: hasTransferEncoding, isUpgrade: isUpgrade,
+                rewrittenHead: rewritten))
     }
 
     /// RFC 9110 `tchar`.
@@ -535,5 +558,71 @@ struct RequestHead {
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(b)
         }
+    }
+}
+
+/// Finds where a chunked body ends (RFC 9112 §7.1), so the next request's head is found; the
+/// bytes themselves pass on unchanged to the HTTP decoder.
+struct ChunkedBodyScanner {
+    private enum State {
+        case size
+        case data(remaining: Int)
+        case dataEnd
+        case trailer
+        case done
+    }
+
+    private var state = State.size
+    private var line: [UInt8] = []
+    private static let maxLine = 8 << 10
+
+    var isDone: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
+    /// How many of `bytes` belong to the body (all of them until its end), or nil when the
+    /// framing is malformed.
+    mutating func consume(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var i = 0
+        while i < bytes.count {
+            switch state {
+            case .done:
+                return i
+            case .data(let remaining):
+                let n = min(remaining, bytes.count - i)
+                i += n
+                state = remaining == n ? .dataEnd : .data(remaining: remaining - n)
+            case .dataEnd:
+                let b = bytes[i]
+                i += 1
+                if b == 0x0A {
+                    state = .size
+                } else if b != 0x0D {
+                    return nil
+                }
+            case .size, .trailer:
+                let b = bytes[i]
+                i += 1
+                guard b == 0x0A else {
+                    line.append(b)
+                    if line.count > Self.maxLine { return nil }
+                    continue
+                }
+                if line.last == 0x0D { line.removeLast() }
+                defer { line.removeAll(keepingCapacity: true) }
+                if case .trailer = state {
+                    if line.isEmpty { state = .done }
+                    continue
+                }
+                // `1a;ext=1` → 0x1a; extensions are ignored.
+                let digits = line.prefix(while: { $0 != UInt8(ascii: ";") }).filter { $0 != 0x20 && $0 != 0x09 }
+                guard !digits.isEmpty, digits.count <= 15,
+                    let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0
+                else { return nil }
+                state = size == 0 ? .trailer : .data(remaining: size)
+            }
+        }
+        return isDone || i == bytes.count ? i : nil
     }
 }

@@ -133,6 +133,10 @@ public struct DeeperAPIServer: Sendable {
         } catch {
             return APIResponse.tooLarge(error, limit: configuration.maxComputeBodyBytes)
         }
+        let isBlank = body.readableBytesView.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if !isBlank && request.headers[.contentType] == nil {
+            return APIResponse.failure(.unsupportedMediaType, APIAccess.computeMediaTypeReason)
+        }
         let now = WallClock.now()
         let job: JobRequest
         switch ComputeBody.parse(Array(buffer: body), jobID: JobQueue.newJobID(), now: now) {

@@ -298,6 +298,8 @@ struct SecurityRouteTests {
         #expect(APIAccess.normalizedOrigin("null") == nil)
         #expect(APIAccess.normalizedOrigin("https://u@h") == nil)
         #expect(APIAccess.normalizedOrigin("ftp://h") == nil)
+        #expect(APIAccess.normalizedOrigin("ws://localhost:80") == "ws://localhost")
+        #expect(APIAccess.authority(ofOrigin: "wss://h:8443") == "h:8443")
     }
 
     @Test func theWarningSaysWhatIsExposedWhenBindingBeyondLoopbackWithoutAToken() {

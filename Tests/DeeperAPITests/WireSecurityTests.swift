@@ -125,7 +125,8 @@ import Testing
         ("raw non-ASCII in the path", Array("GET /h".utf8) + [0xC3, 0xA9, 0xFF] + Array(" HTTP/1.1\r\nHost: x\r\n\r\n".utf8), 400),
         ("a 10 kB target", Array("GET /\(String(repeating: "a", count: 10_000)) HTTP/1.1\r\nHost: x\r\n\r\n".utf8), 414),
         ("a header without a colon", Array("GET /health HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n".utf8), 400),
-        ("a chunked body", Array("POST /api/prints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".utf8), 411),
+        ("a transfer coding other than chunked", Array("POST /api/prints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".utf8), 400),
+        ("chunked and a Content-Length", Array("POST /api/prints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n".utf8), 400),
         ("a NUL in a header", Array("GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\u{0}b\r\n\r\n".utf8), 400),
     ]
 
@@ -150,6 +151,25 @@ import Testing
         let both = c.read(timeout: .seconds(5))
         #expect(both.text.components(separatedBy: "HTTP/1.1 200").count == 3, "\(both)")
         #expect(both.closed)
+        // A malformed chunk: the head has gone on and its answer is pending, so a close.
+        let badChunk = try RawConnection.exchange(
+            port: serve.port,
+            "POST /api/prints HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        #expect(badChunk.closed, "\(badChunk)")
+
+        // A chunked body (with an extension and a trailer), then the next request.
+        let chunked = try RawConnection(port: serve.port)
+        let json = Self.printJSON
+        let half = json.utf8.count / 2
+        chunked.send(
+            "POST /api/prints HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(half, radix: 16) + ";x=1\r\n" + String(json.prefix(half)) + "\r\n"
+                + String(json.utf8.count - half, radix: 16) + "\r\n" + String(json.dropFirst(half)) + "\r\n"
+                + "0\r\nX-Trailer: 1\r\n\r\n" + Self.get("/health", port: serve.port))
+        let chunkedReply = chunked.read(timeout: .seconds(5))
+        #expect(chunkedReply.text.contains(#""accepted":1"#), "\(chunkedReply)")
+        #expect(chunkedReply.text.components(separatedBy: "HTTP/1.1 200").count == 3, "\(chunkedReply)")
+
         // Another upgrade than WebSocket is plain HTTP: the next request is still checked.
         let h2c = try RawConnection(port: serve.port)
         h2c.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
