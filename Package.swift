@@ -147,6 +147,7 @@ let package = Package(
                 "DeeperAPI", "DeeperWorker", "DeeperRedis", "DeeperData", "DeeperKernels", "DeeperTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         // Shared by the test targets: a private redis-server, the `deeper` binary as a child
