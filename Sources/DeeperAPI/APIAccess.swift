@@ -23,6 +23,12 @@ public struct APIAccess: Sendable {
     /// besides the server's own, normalized by ``normalizedOrigin(_:)``.
     public var allowedOrigins: Set<String>
 
+    /// Set by the server when it listens on loopback without a token: then a request must
+    /// name this machine in `Host` (`localhost`, `127.x.x.x`, `[::1]`) or an allowed origin's
+    /// host. A web page whose own name an attacker resolved to 127.0.0.1 (DNS rebinding) is
+    /// "same origin" by `Origin` alone; its `Host` gives it away.
+    var loopbackHostsOnly = false
+
     public init(token: String? = nil, allowedOrigins: [String] = []) {
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.allowedOrigins = Set(allowedOrigins.compactMap(Self.normalizedOrigin))
@@ -66,6 +72,11 @@ public struct APIAccess: Sendable {
         let segments = Self.segments(head.path)
         if Self.isOpen(segments) { return .allow(corsOrigin: nil) }
 
+        if loopbackHostsOnly, let host = head.host, !isLocalHost(host) {
+            return .deny(
+                status: .forbidden,
+                reason: "Host \(Self.quoted(host)) is not this server: without API_TOKEN it answers only to localhost, 127.0.0.1 and [::1] (or an --allow-origin host)")
+        }
         var corsOrigin: String?
         if let origin = head.origin {
             guard let normalized = Self.normalizedOrigin(origin) else {
@@ -120,6 +131,21 @@ public struct APIAccess: Sendable {
     static let computeMediaTypeReason = "Content-Type: expected application/json"
 
     // MARK: - Pieces
+
+    /// Whether a `Host` value names this machine by a loopback name, or an allowed origin.
+    func isLocalHost(_ host: String) -> Bool {
+        let h = host.lowercased()
+        if allowedOrigins.contains(where: { Self.authority(ofOrigin: $0) == h }) { return true }
+        let name: Substring
+        if h.hasPrefix("[") {
+            name = h.prefix(while: { $0 != "]" }) + "]"
+        } else {
+            name = h.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        }
+        if name == "localhost" || name == "[::1]" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
 
     /// `scheme://host[:port]`, lower-cased, default ports dropped; nil for anything else
     /// (`null`, paths, userinfo).

@@ -45,16 +45,18 @@ public struct DeeperAPIServer: Sendable {
     /// pool's lifetime. Run it with `runService()` or in a `ServiceGroup`, once: stopping it
     /// stops this server's pool and subscriber for good.
     public func makeApplication() -> some ApplicationProtocol {
+        var access = configuration.access
+        access.loopbackHostsOnly = access.token == nil && Self.isLoopback(configuration.host)
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))
-        router.middlewares.add(APIAccessMiddleware(access: configuration.access))
+        router.middlewares.add(APIAccessMiddleware(access: access))
         addRoutes(to: router)
 
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
         webSocketRouter.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))
         // The ConnectionGuard checks the upgrade first (so a refusal is a 401/403); this
         // holds even if a request got past it.
-        webSocketRouter.middlewares.add(APIAccessMiddleware(access: configuration.access))
+        webSocketRouter.middlewares.add(APIAccessMiddleware(access: access))
         webSocketRouter.ws("/ws") { [hub] inbound, outbound, _ in
             try await Self.streamEvents(from: hub, inbound: inbound, outbound: outbound)
         }
@@ -63,13 +65,13 @@ public struct DeeperAPIServer: Sendable {
         let host = configuration.host
         if let warning = Self.exposureWarning(configuration) { logger.warning("\(warning)") }
         let webSocketResponder = webSocketRouter.buildResponder()
-        let (limits, access, counter) = (configuration.connectionLimits, configuration.access, connections)
+        let (limits, counter, guardAccess) = (configuration.connectionLimits, connections, access)
         // Hummingbird's HTTP/1 + WebSocket channel, with the guard in front of its decoder.
         let server = HTTPServerBuilder { responder in
             GuardedServerChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder, configuration: .init()),
-                limits: limits, access: access, counter: counter)
+                limits: limits, access: guardAccess, counter: counter)
         }
         return Application(
             router: router,

@@ -300,6 +300,13 @@ struct SecurityRouteTests {
         #expect(APIAccess.normalizedOrigin("ftp://h") == nil)
         #expect(APIAccess.normalizedOrigin("ws://localhost:80") == "ws://localhost")
         #expect(APIAccess.authority(ofOrigin: "wss://h:8443") == "h:8443")
+        let local = APIAccess(allowedOrigins: ["https://desk.example"])
+        for host in ["localhost", "LOCALHOST:8000", "127.0.0.1", "127.1.2.3:80", "[::1]", "[::1]:8000", "desk.example"] {
+            #expect(local.isLocalHost(host), "\(host)")
+        }
+        for host in ["evil.example", "127.0.0.1.evil.example", "localhost.evil", "10.0.0.1:8000", "[::2]", "127.0.0", "desk.example:8443"] {
+            #expect(!local.isLocalHost(host), "\(host)")
+        }
     }
 
     @Test func theWarningSaysWhatIsExposedWhenBindingBeyondLoopbackWithoutAToken() {

@@ -104,8 +104,21 @@ import Testing
             port: port,
             Self.post("/api/deeper-analysis/compute", port: port, body: "{}", type: "application/json", headers: ["Origin: http://evil.example"]))
         #expect(foreignJSON.status == 403, "\(foreignJSON)")
+        // DNS rebinding: the attacker's own name resolved to 127.0.0.1 makes Origin and Host
+        // agree; without a token the server answers only to loopback names.
+        let rebound = try RawConnection.exchange(
+            port: port,
+            ("POST /api/prints HTTP/1.1\r\nHost: rebind.evil.example:\(port)\r\nOrigin: http://rebind.evil.example:\(port)\r\n"
+                + "Content-Type: text/csv\r\nContent-Length: \(csv.utf8.count)\r\nConnection: close\r\n\r\n" + csv))
+        #expect(rebound.status == 403, "\(rebound)")
+        #expect(rebound.body.contains("is not this server"), "\(rebound)")
         #expect(try h.redis.command(["EXISTS", RedisKeys.prints]).int == 0)
         #expect(try h.listLength(RedisKeys.jobs) == 0)
+        for host in ["localhost:\(port)", "[::1]:\(port)", "127.0.0.2"] {
+            let reply = try RawConnection.exchange(
+                port: port, "GET /api/deeper-analysis/status/x HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            #expect(reply.status == 404, "\(host): \(reply)")
+        }
 
         let own = try RawConnection.exchange(
             port: port,
@@ -146,7 +159,7 @@ import Testing
         // A good request after a good one on one connection (the guard finds the second head).
         let c = try RawConnection(port: serve.port)
         c.send(
-            "POST /api/deeper-analysis/compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            "POST /api/deeper-analysis/compute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
                 + Self.get("/health", port: serve.port))
         let both = c.read(timeout: .seconds(5))
         #expect(both.text.components(separatedBy: "HTTP/1.1 200").count == 3, "\(both)")
@@ -154,7 +167,7 @@ import Testing
         // A malformed chunk: the head has gone on and its answer is pending, so a close.
         let badChunk = try RawConnection.exchange(
             port: serve.port,
-            "POST /api/prints HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            "POST /api/prints HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
         #expect(badChunk.closed, "\(badChunk)")
 
         // A chunked body (with an extension and a trailer), then the next request.
@@ -162,7 +175,7 @@ import Testing
         let json = Self.printJSON
         let half = json.utf8.count / 2
         chunked.send(
-            "POST /api/prints HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "POST /api/prints HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + String(half, radix: 16) + ";x=1\r\n" + String(json.prefix(half)) + "\r\n"
                 + String(json.utf8.count - half, radix: 16) + "\r\n" + String(json.dropFirst(half)) + "\r\n"
                 + "0\r\nX-Trailer: 1\r\n\r\n" + Self.get("/health", port: serve.port))
