@@ -309,6 +309,40 @@ struct SecurityRouteTests {
         }
     }
 
+    @Test func settingsComeFromFlagsThenTheEnvironment() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-token-\(UUID().uuidString)")
+        try "from-file\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        var c = APIConfiguration()
+        try c.applySecurity(
+            APISecurityFlags(),
+            environment: [
+                "API_TOKEN_FILE": file.path, "API_ALLOW_ORIGINS": "https://a.example, http://b.example:8080",
+                "MAX_QUEUE": "7", "API_HEADER_TIMEOUT": "0.5", "API_IDLE_TIMEOUT": "2", "API_MAX_CONNECTIONS": "9",
+            ])
+        #expect(c.access.token == "from-file")
+        #expect(c.access.allowedOrigins == ["https://a.example", "http://b.example:8080"])
+        #expect(c.maxQueue == 7)
+        #expect(c.connectionLimits.headerTimeout == .milliseconds(500))
+        #expect(c.connectionLimits.idleTimeout == .seconds(2))
+        #expect(c.connectionLimits.maxConnections == 9)
+
+        var flags = APISecurityFlags()
+        flags.token = "from-flag"
+        flags.maxQueue = 3
+        try c.applySecurity(flags, environment: ["API_TOKEN": "from-env", "MAX_QUEUE": "7"])
+        #expect(c.access.token == "from-flag")
+        #expect(c.maxQueue == 3)
+
+        for env in [
+            ["API_TOKEN": ""], ["API_TOKEN": "has space"], ["API_TOKEN_FILE": "/no/such/file"],
+            ["API_ALLOW_ORIGINS": "evil.example"], ["MAX_QUEUE": "0"], ["API_HEADER_TIMEOUT": "soon"],
+        ] {
+            #expect(throws: APISettingError.self, "\(env)") { try c.applySecurity(APISecurityFlags(), environment: env) }
+        }
+    }
+
     @Test func theWarningSaysWhatIsExposedWhenBindingBeyondLoopbackWithoutAToken() {
         var c = APIConfiguration(host: "0.0.0.0", port: 8000)
         let warning = DeeperAPIServer.exposureWarning(c)
