@@ -86,7 +86,7 @@ public struct RedisConfiguration: Sendable, Equatable {
             }
             // An editor's final newline is not part of the password.
             var password = Substring(contents)
-            while let last = password.last, last == "\n" || last == "\r" { password.removeLast() }
+            while let last = password.last, last.isNewline { password.removeLast() }
             guard !password.isEmpty else {
                 throw RedisConfigurationError(variable: "REDIS_PASSWORD_FILE", value: path, reason: "names an empty file")
             }

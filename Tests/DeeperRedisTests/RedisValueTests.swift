@@ -1,5 +1,6 @@
 import DeeperTestSupport
 import DeeperRedis
+import Foundation
 import Testing
 
 @Suite("Configuration")
@@ -25,6 +26,24 @@ struct RedisConfigurationTests {
 
     @Test func emptyPasswordMeansNone() throws {
         #expect(try RedisConfiguration.fromEnvironment(["REDIS_PASSWORD": ""]).password == nil)
+    }
+
+    @Test func thePasswordFileIsReadWithoutItsFinalNewline() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-pw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("pw")
+        try "s3 cret\r\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try RedisConfiguration.fromEnvironment(["REDIS_PASSWORD_FILE": file.path]).password == "s3 cret")
+        // One source only; an unreadable or empty file is an error, never "no password".
+        let empty = dir.appendingPathComponent("empty")
+        try "\n".write(to: empty, atomically: true, encoding: .utf8)
+        for env in [
+            ["REDIS_PASSWORD_FILE": file.path, "REDIS_PASSWORD": "pw"], ["REDIS_PASSWORD_FILE": dir.appendingPathComponent("none").path],
+            ["REDIS_PASSWORD_FILE": empty.path],
+        ] {
+            #expect(throws: RedisConfigurationError.self, "\(env)") { try RedisConfiguration.fromEnvironment(env) }
+        }
     }
 
     @Test(arguments: [
