@@ -40,7 +40,7 @@ struct RedisOptions: ParsableArguments {
         do {
             let connection = try RedisConnection(probe)
             _ = try connection.command(["PING"])
-        } catch let error as RedisError where error.isAuthentication {
+        } catch where error.isAuthentication {
             printError("deeper: Redis at \(c.host):\(c.port) refused the password: \(error)")
             throw ExitStatus.config
         } catch {
