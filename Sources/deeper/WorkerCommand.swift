@@ -14,7 +14,7 @@ struct WorkerCommand: AsyncParsableCommand {
             taken by a worker that dies is handed back by another once the dead
             worker's heartbeat expires; SIGINT/SIGTERM finish the job in hand first.
 
-            Environment (flags override): REDIS_HOST, REDIS_PORT, REDIS_PASSWORD,
+            Environment (flags override): REDIS_HOST, REDIS_PORT, REDIS_PASSWORD (or REDIS_PASSWORD_FILE),
             REDIS_DB, WORKER_NAME (worker_<pid>), POLL_TIMEOUT (5 s), MAX_JOB_TIME
             (300 s), WORKER_THREADS (every core), COMPUTE_PRIORITY (idle),
             DEEPER_RULES, MAX_FUTURE (300 s: stream entries stamped further ahead of
