@@ -40,6 +40,68 @@ public struct PrintColumns: Sendable {
         weight.append(w)
     }
 
+    /// Columns of `count` prints, each slot written once by `fill`, which must write every
+    /// slot of every column (`PrintStore` does: its counting sort fills each exactly once).
+    init(
+        count: Int,
+        fill: (
+            _ time: UnsafeMutableBufferPointer<Int64>, _ price: UnsafeMutableBufferPointer<Int64>,
+            _ size: UnsafeMutableBufferPointer<Int32>, _ venue: UnsafeMutableBufferPointer<UInt16>,
+            _ weight: UnsafeMutableBufferPointer<Int32>
+        ) -> Void
+    ) {
+        // Zeroed, not uninitialized: a slot `fill` missed would be a wrong print, never garbage.
+        var time = [Int64](repeating: 0, count: count)
+        var price = [Int64](repeating: 0, count: count)
+        var size = [Int32](repeating: 0, count: count)
+        var venue = [UInt16](repeating: 0, count: count)
+        var weight = [Int32](repeating: 0, count: count)
+        time.withUnsafeMutableBufferPointer { t in
+            price.withUnsafeMutableBufferPointer { p in
+                size.withUnsafeMutableBufferPointer { s in
+                    venue.withUnsafeMutableBufferPointer { v in
+                        weight.withUnsafeMutableBufferPointer { w in fill(t, p, s, v, w) }
+                    }
+                }
+            }
+        }
+        self.time = time
+        self.price = price
+        self.size = size
+        self.venue = venue
+        self.weight = weight
+    }
+
+    /// Whether `time[range]` never decreases.
+    static func isAscending(_ time: UnsafeMutableBufferPointer<Int64>, _ range: Range<Int>) -> Bool {
+        var previous = Int64.min
+        for k in range {
+            if time[k] < previous { return false }
+            previous = time[k]
+        }
+        return true
+    }
+
+    /// Sorts one symbol's slice of every column by time, stably (equal times keep their order).
+    /// Cold: only for a symbol whose prints arrived out of time order.
+    @inline(never)
+    static func sortStablyByTime(
+        _ range: Range<Int>, _ time: UnsafeMutableBufferPointer<Int64>, _ price: UnsafeMutableBufferPointer<Int64>,
+        _ size: UnsafeMutableBufferPointer<Int32>, _ venue: UnsafeMutableBufferPointer<UInt16>,
+        _ weight: UnsafeMutableBufferPointer<Int32>
+    ) {
+        let order = range.sorted { a, b in time[a] != time[b] ? time[a] < time[b] : a < b }
+        func permute<T>(_ column: UnsafeMutableBufferPointer<T>) {
+            let moved = order.map { column[$0] }
+            for (k, value) in zip(range, moved) { column[k] = value }
+        }
+        permute(time)
+        permute(price)
+        permute(size)
+        permute(venue)
+        permute(weight)
+    }
+
     /// Inserts one print at `i` in every column: O(count − i).
     mutating func _insert(time t: Int64, price p: Int64, size s: Int32, venue v: UInt16, weight w: Int32, at i: Int) {
         time.insert(t, at: i)
@@ -122,6 +184,10 @@ public struct PrintStore: Sendable {
     /// Builds the store: drops ineligible prints, groups by symbol (symbols keep their id order),
     /// sorts each symbol stably by time and computes the weight column.
     ///
+    /// O(n) for time-ordered feeds: a counting sort by symbol writes every print once, straight
+    /// into its final slot of columns allocated at their final size; only a symbol whose prints
+    /// are out of time order is then sorted (stably, so equal times keep file order).
+    ///
     /// - Parameters:
     ///   - prints: parsed prints; `symbol` indexes `symbols`, `venue` indexes `venues`.
     ///   - venues: venue names as seen (any case); index 0 must be the unknown venue "".
@@ -139,37 +205,26 @@ public struct PrintStore: Sendable {
         }
         for i in 0..<symbolCount { counts[i + 1] += counts[i] }
         let offsets = counts
-        var cursor = counts
         let total = offsets[symbolCount]
-        var order = [Int](repeating: 0, count: total)
-        for (i, p) in prints.enumerated() where p.size >= rules.minLot {
-            order[cursor[Int(p.symbol)]] = i
-            cursor[Int(p.symbol)] += 1
-        }
-        // Stable sort by time within each symbol, skipped when already in order.
-        for s in 0..<symbolCount {
-            let r = offsets[s]..<offsets[s + 1]
-            var sorted = true
-            var prev = Int64.min
-            for k in r {
-                let t = prints[order[k]].time
-                if t < prev { sorted = false; break }
-                prev = t
+        let columns = PrintColumns(count: total) { time, price, size, venue, weight in
+            var cursor = offsets
+            for p in prints where p.size >= rules.minLot {
+                let s = Int(p.symbol)
+                let k = cursor[s]
+                cursor[s] = k + 1
+                time[k] = p.time
+                price[k] = p.price
+                size[k] = p.size
+                venue[k] = p.venue
+                weight[k] = rules.grpanWeight(size: p.size, venueClass: weightOfVenue[Int(p.venue)])
             }
-            if !sorted {
-                let slice = order[r].enumerated().sorted { a, b in
-                    let ta = prints[a.element].time, tb = prints[b.element].time
-                    return ta != tb ? ta < tb : a.offset < b.offset
+            // Stable sort by time within each symbol, skipped when already in order.
+            for s in 0..<symbolCount {
+                let r = offsets[s]..<offsets[s + 1]
+                if !PrintColumns.isAscending(time, r) {
+                    PrintColumns.sortStablyByTime(r, time, price, size, venue, weight)
                 }
-                for (k, e) in zip(r, slice) { order[k] = e.element }
             }
-        }
-        var columns = PrintColumns()
-        columns.reserveCapacity(total)
-        for i in order {
-            let p = prints[i]
-            let w = rules.grpanWeight(size: p.size, venueClass: weightOfVenue[Int(p.venue)])
-            columns.append(time: p.time, price: p.price, size: p.size, venue: p.venue, weight: w)
         }
         self.symbols = symbols
         self.offsets = offsets
