@@ -28,7 +28,7 @@ public enum ResultJSON {
             w.field("real_lot_count", g.realLotCount)
             w.field("deviation_vs_last", price: g.deviationVsLast)
             w.field("deviation_vs_prev_window", price: g.deviationVsPrevWindow)
-            if let top = g.topPrices {
+            if let top = m.topPrices(window) {
                 w.key("top_prices")
                 w.beginArray()
                 for t in top {

@@ -148,6 +148,26 @@ public struct TradingCalendar: Sendable {
         return t - opens[i] < Self.sessionLength
     }
 
+    /// `windowStart(tradingDays:at:)` from a day index `lastOpenIndex` already found for the
+    /// same instant (nil: before the first open), so one lookup serves every window of a symbol.
+    @inline(__always)
+    func windowStart(tradingDays n: Int, anchorIndex i: Int?) -> Int64 {
+        guard let i else { return .min }
+        return opens[max(0, i - (n - 1))]
+    }
+
+    /// `lastOpenIndex(atOrBefore:)`, trying `hint` first: consecutive symbols of one batch mostly
+    /// end on the same trading day, so the answer is usually the last one. Any `hint` is safe (it
+    /// is checked, and replaced by the answer).
+    @inline(__always)
+    func lastOpenIndex(atOrBefore t: Int64, hint: inout Int) -> Int? {
+        let h = hint
+        if h >= 0 && h < opens.count && opens[h] <= t && (h + 1 == opens.count || opens[h + 1] > t) { return h }
+        let found = lastOpenIndex(atOrBefore: t)
+        hint = found ?? -1
+        return found
+    }
+
     // MARK: - Internals
 
     /// Index of the last open ≤ `t`, nil when every open is after `t`.

@@ -21,8 +21,8 @@ public enum ReferenceKernels {
     ///   - parameters: rules, calendar and whether to produce `top_prices`.
     /// - Returns: the metrics; a symbol with no history gets nulls, zero counts, the empty SRPAN
     ///   result and `INSUFFICIENT_DATA` RWVAP windows that still report `avg_adv`.
-    ///   In detail mode every GRPAN window has `topPrices` (empty for an empty window); otherwise
-    ///   `topPrices` is nil.
+    ///   In detail mode `topPrices` has every GRPAN window's list (empty for an empty window);
+    ///   otherwise it is nil.
     public static func analyzeSymbol(
         _ columns: PrintColumns, range: Range<Int>, avgADV: ExactDecimal?, asOf: AsOf,
         parameters: AnalysisParameters
@@ -43,9 +43,11 @@ public enum ReferenceKernels {
         // SPEC §6: the seven GRPAN windows, in order.
         let windows = grpanWindowIndices(columns, history: history, asOf: now, parameters: parameters)
         var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
+        var topPrices: [[PriceWeight]]? = parameters.detail ? [] : nil
         for w in GRPANWindow.allCases {
-            grpan[w.rawValue] = grpanWindow(
-                columns, window: windows[w.rawValue], rules: rules, detail: parameters.detail)
+            let window = grpanWindow(columns, window: windows[w.rawValue], rules: rules, detail: parameters.detail)
+            grpan[w.rawValue] = window.metrics
+            if let top = window.topPrices { topPrices?.append(top) }
         }
         MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
 
@@ -67,7 +69,7 @@ public enum ReferenceKernels {
 
         return SymbolMetrics(
             asOf: now, lastPrice: lastPrice, tickCount: tickCount, god: god, rod: rod, grpan: grpan,
-            rwvap: rwvap, srpan: srpan)
+            rwvap: rwvap, srpan: srpan, topPrices: topPrices)
     }
 
     // MARK: - History (SPEC §4, §5)

@@ -72,6 +72,9 @@ public struct PriceWeight: Sendable, Equatable {
 }
 
 /// One GRPAN window's numbers (SPEC §6). Prices and deviations are exact, in ticks.
+///
+/// Plain numbers only, so that the seven windows of a symbol copy as bytes; detail mode's
+/// `top_prices` live in `SymbolMetrics.topPrices`.
 public struct GRPANWindowMetrics: Sendable, Equatable {
     public var grpanPrice: Int64?
     public var concentrationPercent: Double?
@@ -79,16 +82,14 @@ public struct GRPANWindowMetrics: Sendable, Equatable {
     public var realLotCount: Int64
     public var deviationVsLast: Int64?
     public var deviationVsPrevWindow: Int64?
-    /// Only in detail mode.
-    public var topPrices: [PriceWeight]?
 
     public static let empty = GRPANWindowMetrics(
         grpanPrice: nil, concentrationPercent: nil, printCount: 0, realLotCount: 0,
-        deviationVsLast: nil, deviationVsPrevWindow: nil, topPrices: nil)
+        deviationVsLast: nil, deviationVsPrevWindow: nil)
 
     public init(
         grpanPrice: Int64?, concentrationPercent: Double?, printCount: Int, realLotCount: Int64,
-        deviationVsLast: Int64?, deviationVsPrevWindow: Int64?, topPrices: [PriceWeight]?
+        deviationVsLast: Int64?, deviationVsPrevWindow: Int64?
     ) {
         self.grpanPrice = grpanPrice
         self.concentrationPercent = concentrationPercent
@@ -96,7 +97,6 @@ public struct GRPANWindowMetrics: Sendable, Equatable {
         self.realLotCount = realLotCount
         self.deviationVsLast = deviationVsLast
         self.deviationVsPrevWindow = deviationVsPrevWindow
-        self.topPrices = topPrices
     }
 }
 
@@ -110,7 +110,7 @@ extension MetricsAssembly {
         return GRPANWindowMetrics(
             grpanPrice: mode, concentrationPercent: 100.0 * Double(bandCount) / Double(printCount),
             printCount: printCount, realLotCount: realLotCount, deviationVsLast: nil,
-            deviationVsPrevWindow: nil, topPrices: nil)
+            deviationVsPrevWindow: nil)
     }
 
     /// Fills `deviation_vs_last` and `deviation_vs_prev_window` in window order; the previous

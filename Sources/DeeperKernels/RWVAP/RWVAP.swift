@@ -72,6 +72,17 @@ public struct RWVAPWindowMetrics: Sendable, Equatable {
     }
 }
 
+/// What every RWVAP window of a symbol reports about its `avg_adv`, as doubles.
+struct RWVAPReported {
+    var avgADV: Double?
+    var extremeThreshold: Double?
+
+    init(avgADV: ExactDecimal?, multiplier: ExactDecimal) {
+        self.avgADV = avgADV?.doubleValue
+        self.extremeThreshold = avgADV?.productDouble(with: multiplier)
+    }
+}
+
 /// Exact integer aggregates of one RWVAP window (SPEC §7), before the final division.
 public struct RWVAPSums: Sendable, Equatable {
     /// Σ price·size over effective prints (ticks × shares) as a two's-complement 128-bit pair.
@@ -152,6 +163,16 @@ extension MetricsAssembly {
     public static func rwvapWindow(_ s: RWVAPSums, lastPrice: Int64?, avgADV: ExactDecimal?, rules: Rules)
         -> RWVAPWindowMetrics
     {
+        rwvapWindow(
+            s, lastPrice: lastPrice, reported: RWVAPReported(avgADV: avgADV, multiplier: rules.extremeMultiplier),
+            rules: rules)
+    }
+
+    /// `rwvapWindow` with the symbol's reported `avg_adv` and threshold converted once for its
+    /// three windows.
+    static func rwvapWindow(_ s: RWVAPSums, lastPrice: Int64?, reported: RWVAPReported, rules: Rules)
+        -> RWVAPWindowMetrics
+    {
         let allVolume = s.effectiveVolume + s.excludedVolume
         let ratio = allVolume == 0 ? 0 : Double(s.excludedVolume) / Double(allVolume)
         var rwvap: Double? = nil
@@ -167,7 +188,7 @@ extension MetricsAssembly {
             rwvap: rwvap, status: status, totalVolume: s.effectiveVolume,
             effectivePrintCount: s.effectiveCount, excludedPrintCount: s.excludedCount,
             excludedVolume: s.excludedVolume, excludedVolumeRatio: ratio, deviationVsLast: deviation,
-            avgADV: avgADV?.doubleValue, extremeThreshold: avgADV?.productDouble(with: rules.extremeMultiplier))
+            avgADV: reported.avgADV, extremeThreshold: reported.extremeThreshold)
     }
 
     /// `rwvap` and `deviation_vs_last` in dollars: one exact division, then rounding to double.
