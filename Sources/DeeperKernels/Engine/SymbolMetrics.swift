@@ -3,14 +3,22 @@
 public struct SymbolMetrics: Sendable, Equatable {
     /// The as-of instant used (nanoseconds); nil when the symbol has no history.
     public var asOf: Int64?
+    /// The price of the last print of the history, in ticks; nil when the symbol has no history.
     public var lastPrice: Int64?
+    /// How many prints the (capped) history holds (SPEC §5).
     public var tickCount: Int
+    /// GOD in dollars (SPEC §8); nil without a last price or a GRPAN time-window price.
     public var god: Double?
+    /// ROD in dollars (SPEC §8); nil without a last price or an RWVAP.
     public var rod: Double?
+    /// The seven GRPAN windows, indexed by `GRPANWindow.rawValue` (SPEC §6.2 order).
     public var grpan: InlineArray<7, GRPANWindowMetrics>
+    /// The three RWVAP windows, indexed by `RWVAPWindow.rawValue` (SPEC §7 order).
     public var rwvap: InlineArray<3, RWVAPWindowMetrics>
+    /// SRPAN (SPEC §9).
     public var srpan: SRPANMetrics
 
+    /// Creates the metrics of one symbol from their parts; the kernels build these, callers read them.
     public init(
         asOf: Int64?, lastPrice: Int64?, tickCount: Int, god: Double?, rod: Double?,
         grpan: InlineArray<7, GRPANWindowMetrics>, rwvap: InlineArray<3, RWVAPWindowMetrics>,
@@ -26,9 +34,13 @@ public struct SymbolMetrics: Sendable, Equatable {
         self.srpan = srpan
     }
 
+    /// The metrics of one GRPAN window.
     public subscript(window: GRPANWindow) -> GRPANWindowMetrics { grpan[window.rawValue] }
+    /// The metrics of one RWVAP window.
     public subscript(window: RWVAPWindow) -> RWVAPWindowMetrics { rwvap[window.rawValue] }
 
+    /// Whether every field is equal, doubles compared exactly (the fast path and the reference
+    /// must agree to the bit).
     public static func == (a: SymbolMetrics, b: SymbolMetrics) -> Bool {
         guard a.asOf == b.asOf, a.lastPrice == b.lastPrice, a.tickCount == b.tickCount,
             a.god == b.god, a.rod == b.rod, a.srpan == b.srpan
