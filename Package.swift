@@ -152,7 +152,7 @@ let package = Package(
             ]
         ),
         // Shared by the test targets: a private redis-server, the `deeper` binary as a child
-        // process, JSON comparison within SPEC's tolerance.
+        // process, JSON comparison within the tolerance of docs/SPEC.md §10.2.
         .target(name: "DeeperTestSupport", dependencies: ["DeeperRedis"], path: "Tests/DeeperTestSupport"),
     ]
 )

@@ -1,5 +1,5 @@
 /// Eligible prints of many symbols as struct-of-arrays columns, grouped by symbol and, within a
-/// symbol, sorted stably by time ("print order", SPEC §1).
+/// symbol, sorted stably by time ("print order", SPEC §1.1).
 ///
 /// The columns are what every kernel reads. `weight` is derived from `size`, `venue` and the
 /// rules once, when the columns are built, so the hot loops never branch on venue or size.

@@ -1,4 +1,4 @@
-/// Everything SPEC §10 reports for one symbol. Fixed-size: building one allocates nothing
+/// Everything SPEC §10.1 reports for one symbol. Fixed-size: building one allocates nothing
 /// (except `topPrices` in detail mode).
 public struct SymbolMetrics: Sendable, Equatable {
     /// The as-of instant used (nanoseconds); nil when the symbol has no history.
@@ -60,7 +60,7 @@ public enum AsOf: Sendable, Equatable {
 }
 
 extension SymbolMetrics {
-    /// A symbol with no history: nulls everywhere, RWVAP still reporting avg_adv (SPEC §10);
+    /// A symbol with no history: nulls everywhere, RWVAP still reporting avg_adv (SPEC §10.1);
     /// in detail mode every window's `topPrices` is an empty list.
     public static func noHistory(avgADV: ExactDecimal?, rules: Rules, detail: Bool = false) -> SymbolMetrics {
         let rwvap = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: nil, avgADV: avgADV, rules: rules)

@@ -124,7 +124,7 @@ public struct RWVAPSums: Sendable, Equatable {
     mutating func addPriceVolume(high: Int64, low: UInt64) {
         let (sum, carry) = priceVolumeLow.addingReportingOverflow(low)
         priceVolumeLow = sum
-        // Safe: the total is below 2^100 for any input SPEC allows.
+        // Safe: the total is below 2^100 for any input SPEC §1.1 allows.
         priceVolumeHigh = priceVolumeHigh &+ high &+ (carry ? 1 : 0)
     }
 

@@ -1,5 +1,5 @@
 /// Instants are `Int64` nanoseconds since 1970-01-01T00:00:00Z throughout Deeper: exact for
-/// the 9 fraction digits SPEC allows, and good for the years 1678–2261.
+/// the 9 fraction digits SPEC §1.1 allows, and good for the years 1678–2261.
 public enum Nanos {
     /// Nanoseconds in a millisecond.
     public static let perMillisecond: Int64 = 1_000_000

@@ -1,7 +1,7 @@
 /// A non-negative decimal held exactly as `mantissa × 10^-scale`.
 ///
-/// Used where SPEC asks for exact arithmetic on decimals that are not prices
-/// (`avg_adv`, `extreme_multiplier`).
+/// Used where SPEC asks for exact arithmetic on decimals that are not prices (`avg_adv`,
+/// SPEC §1.2; `extreme_multiplier`, SPEC §7).
 public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
     /// The digits as an integer: `12345` for `123.45`.
     public var mantissa: Int64
