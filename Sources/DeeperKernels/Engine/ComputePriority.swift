@@ -24,7 +24,7 @@ public enum ComputePriority: String, Sendable, CaseIterable, CustomStringConvert
     /// starves the kernels: use `low` or `normal` there.
     case idle
 
-    /// The name as `--priority` takes it: `normal`, `low` or `idle`.
+    /// The name as `deeper worker --compute-priority` takes it: `normal`, `low` or `idle`.
     public var description: String { rawValue }
 
     /// Gives the calling thread this priority; returns false when the system refused (the

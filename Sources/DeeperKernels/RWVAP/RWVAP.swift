@@ -57,7 +57,7 @@ public struct RWVAPWindowMetrics: Sendable, Equatable {
     public var status: RWVAPStatus
     /// Σ size of the effective prints.
     public var totalVolume: Int64
-    /// Prints at or below the extreme threshold.
+    /// Prints at or below the extreme threshold (every print of the window when there is none).
     public var effectivePrintCount: Int
     /// Prints above the extreme threshold.
     public var excludedPrintCount: Int

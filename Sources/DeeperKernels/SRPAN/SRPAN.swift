@@ -17,7 +17,8 @@ public enum SRPANDirection: String, Sendable {
 
 /// SRPAN (SPEC §9). `grpan1`/`grpan2` are exact prices in ticks (whole cents); `spread` in dollars.
 public struct SRPANMetrics: Sendable, Equatable {
-    /// 0.60 × balance + 0.15 × total + 0.25 × spread score by default (SPEC §9 step 10).
+    /// 0.60 × balance + 0.15 × total + 0.25 × spread score by default (SPEC §9 step 10); 0
+    /// without G2.
     public var srpanScore: Double = 0
     /// G1, the heaviest cent, in ticks; nil in the empty result.
     public var grpan1: Int64? = nil
