@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        // `swift package generate-documentation` (scripts/docs): DocC for the kernels and the
+        // Redis contract. A plugin only: nothing of it is linked into any product.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: - Kernels (pure Swift: no I/O, no Redis, no HTTP)
@@ -149,7 +152,7 @@ let package = Package(
             ]
         ),
         // Shared by the test targets: a private redis-server, the `deeper` binary as a child
-        // process, JSON comparison within SPEC's tolerance.
+        // process, JSON comparison within the tolerance of docs/SPEC.md §10.2.
         .target(name: "DeeperTestSupport", dependencies: ["DeeperRedis"], path: "Tests/DeeperTestSupport"),
     ]
 )

@@ -179,7 +179,7 @@ struct DeeperBench: ParsableCommand {
         records.append(parse)
         }
 
-        // The SPEC §10 result JSON of every symbol (what a worker writes per job).
+        // The SPEC §10.1 result JSON of every symbol (what a worker writes per job).
         if runs(.json) {
             log("result JSON…")
             let metrics = BatchEngine(threads: 1).run(store: store, requests: requests, asOf: .last, parameters: parameters)

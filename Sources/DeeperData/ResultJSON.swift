@@ -81,7 +81,7 @@ public enum ResultJSON {
         w.endObject()
     }
 
-    /// The job result wrapper of SPEC §10.
+    /// The job result wrapper of SPEC §10.3.
     public static func jobResult(
         jobID: String, symbols: [String], metrics: [SymbolMetrics], processedCount: Int, finishedAt: Int64
     ) -> String {

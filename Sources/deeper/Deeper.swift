@@ -9,7 +9,7 @@ struct Deeper: AsyncParsableCommand {
             Offline:
               deeper generate --symbols 40 --universe-out universe.csv > prints.csv
               deeper analyze prints.csv --universe universe.csv
-            Every number is defined in SPEC.md; `deeper rules` prints every
+            Every number is defined in docs/SPEC.md; `deeper rules` prints every
             tunable constant as a YAML rules file.
             """,
         subcommands: [

@@ -2,7 +2,7 @@ import Testing
 
 @testable import DeeperKernels
 
-// Known answers, each worked out by hand from SPEC in the comments, on both the fast path
+// Known answers, each worked out by hand from docs/SPEC.md in the comments, on both the fast path
 // (`KernelWorkspace`) and the reference (`ReferenceKernels`).
 //
 // Dates are ordinary weeks with no holiday: 2025-03-10..14 (Mon–Fri, EDT: the 09:30 ET open is

@@ -10,7 +10,7 @@
 /// (1990-01-02 14:30Z) have no anchor day: ``anchorDay(at:)`` is nil, ``windowStart(tradingDays:at:)``
 /// is `Int64.min` ("everything is visible") and ``isSessionOpen(at:)`` is false.
 ///
-/// The holiday rules are SPEC's; they match the NYSE's real full-day closures from 2007 on
+/// The holiday rules are SPEC §3's; they match the NYSE's real full-day closures from 2007 on
 /// (with the default extra closures). Before 2007 they are only an approximation of history
 /// (no 2001 or 2004 closures, for example), which no SPEC figure depends on.
 ///
@@ -33,7 +33,7 @@ public struct TradingCalendar: Sendable {
     /// The extra closures, as days since the epoch.
     let extraClosureDays: Set<Int>
 
-    /// Builds the calendar: SPEC's holiday rules plus `extraClosures` (pass
+    /// Builds the calendar: SPEC §3's holiday rules plus `extraClosures` (pass
     /// `Rules.extraClosures`). Extra closures on weekends or regular holidays change nothing.
     ///
     /// Takes a few milliseconds (about 68,000 trading days are tabulated), so build it once

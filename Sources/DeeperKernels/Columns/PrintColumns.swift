@@ -1,5 +1,5 @@
 /// Eligible prints of many symbols as struct-of-arrays columns, grouped by symbol and, within a
-/// symbol, sorted stably by time ("print order", SPEC §1).
+/// symbol, sorted stably by time ("print order", SPEC §1.1).
 ///
 /// The columns are what every kernel reads. `weight` is derived from `size`, `venue` and the
 /// rules once, when the columns are built, so the hot loops never branch on venue or size.
@@ -19,11 +19,13 @@ public struct PrintColumns: Sendable {
     /// GRPAN weight in thousandths (SPEC §2), from `Rules.grpanWeight`.
     public private(set) var weight: [Int32] = []
 
+    /// Empty columns.
     public init() {}
 
     /// The number of prints (the length of every column).
     public var count: Int { time.count }
 
+    /// Reserves room for `n` prints in every column.
     public mutating func reserveCapacity(_ n: Int) {
         time.reserveCapacity(n)
         price.reserveCapacity(n)
@@ -32,6 +34,14 @@ public struct PrintColumns: Sendable {
         weight.reserveCapacity(n)
     }
 
+    /// Appends one print to every column; the caller keeps print order (SPEC §1.1).
+    ///
+    /// - Parameters:
+    ///   - t: nanoseconds since the Unix epoch.
+    ///   - p: price in ticks.
+    ///   - s: shares.
+    ///   - v: venue index.
+    ///   - w: GRPAN weight in thousandths (`Rules.grpanWeight`).
     public mutating func append(time t: Int64, price p: Int64, size s: Int32, venue v: UInt16, weight w: Int32) {
         time.append(t)
         price.append(p)
@@ -123,12 +133,18 @@ public struct PrintColumns: Sendable {
 
 /// One print as parsed, before eligibility and grouping (used by parsers and feeds).
 public struct RawPrint: Sendable, Equatable {
+    /// Index into the parser's symbol names.
     public var symbol: Int32
+    /// Nanoseconds since the Unix epoch.
     public var time: Int64
+    /// Price in ticks of $0.0001.
     public var price: Int64
+    /// Shares.
     public var size: Int32
+    /// Index into the parser's venue names (0 = unknown).
     public var venue: UInt16
 
+    /// A print from its parsed fields.
     public init(symbol: Int32, time: Int64, price: Int64, size: Int32, venue: UInt16) {
         self.symbol = symbol
         self.time = time
@@ -140,15 +156,19 @@ public struct RawPrint: Sendable, Equatable {
 
 /// Interns strings (symbols, venues) to dense integer ids in first-seen order.
 public struct InternTable: Sendable {
+    /// Every name interned so far; a name's id is its index here.
     public private(set) var names: [String] = []
     private var ids: [String: Int] = [:]
 
+    /// An empty table.
     public init() {}
 
+    /// A table holding `names` (duplicates once) in order.
     public init(_ names: [String]) {
         for n in names { _ = intern(n) }
     }
 
+    /// The id of `name`, adding it if it is new.
     public mutating func intern(_ name: String) -> Int {
         if let id = ids[name] { return id }
         let id = names.count
@@ -157,7 +177,9 @@ public struct InternTable: Sendable {
         return id
     }
 
+    /// The id of `name`, or nil when it has not been interned.
     public func id(of name: String) -> Int? { ids[name] }
+    /// The number of distinct names.
     public var count: Int { names.count }
 }
 
@@ -165,7 +187,9 @@ public struct InternTable: Sendable {
 public struct PrintStore: Sendable {
     /// Symbol names; symbol `i`'s prints are `columns[offsets[i]..<offsets[i+1]]`.
     public let symbols: [String]
+    /// Where each symbol's prints start in `columns`, plus the end: `symbols.count + 1` entries.
     public let offsets: [Int]
+    /// Every symbol's eligible prints, grouped by symbol, each group in print order.
     public let columns: PrintColumns
     /// Venue names, upper-case; index 0 is the unknown venue "".
     public let venues: [String]
@@ -174,8 +198,10 @@ public struct PrintStore: Sendable {
 
     private let symbolIndex: [String: Int]
 
+    /// The number of eligible prints over all symbols.
     public var printCount: Int { columns.count }
 
+    /// The index of `symbol` (case-sensitive), or nil when the store has no such symbol.
     public func index(of symbol: String) -> Int? { symbolIndex[symbol] }
 
     /// The column range of symbol `i`.
@@ -190,7 +216,9 @@ public struct PrintStore: Sendable {
     ///
     /// - Parameters:
     ///   - prints: parsed prints; `symbol` indexes `symbols`, `venue` indexes `venues`.
+    ///   - symbols: symbol names, by id.
     ///   - venues: venue names as seen (any case); index 0 must be the unknown venue "".
+    ///   - rules: eligibility (`minLot`) and the GRPAN weights.
     public init(prints: [RawPrint], symbols: [String], venues: [String], rules: Rules) {
         precondition(venues.first == "", "venue 0 must be the unknown venue")
         let upperVenues = venues.map { $0.uppercased() }

@@ -14,12 +14,17 @@ public final class KernelWorkspace {
     /// span exceeded `maxDenseSpan`: the tests' proof that the fast path computed what they compare.
     private(set) var referenceFallbacks = 0
 
+    /// An empty workspace; its scratch grows with the first symbols it computes.
     public init() {}
 
     /// Every metric of SPEC §5–§9 for one symbol; equal to `ReferenceKernels.analyzeSymbol`.
     ///
     /// - Parameters:
+    ///   - columns: the print columns.
     ///   - range: the symbol's slice of `columns` (eligible prints in print order).
+    ///   - avgADV: the symbol's `avg_adv`; nil when unknown (then nothing is excluded from RWVAP).
+    ///   - asOf: "now" (SPEC §4); `.last` resolves to the time of the symbol's last print.
+    ///   - parameters: rules, calendar and whether to produce `top_prices`.
     ///   - kernels: which kernels to run; the others' metrics stay empty (benchmarks time one
     ///     kernel at a time this way).
     public func analyzeSymbol(
@@ -300,13 +305,17 @@ struct _WindowSlots<Value> {
 
 /// Which kernels `KernelWorkspace.analyzeSymbol` runs.
 public struct KernelSet: OptionSet, Sendable {
+    /// One bit per kernel.
     public let rawValue: UInt8
+    /// The set whose bits are `rawValue`.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The 7 GRPAN windows (and so GOD).
     public static let grpan = KernelSet(rawValue: 1)
     /// The 3 RWVAP windows (and so ROD).
     public static let rwvap = KernelSet(rawValue: 2)
+    /// SRPAN.
     public static let srpan = KernelSet(rawValue: 4)
+    /// Every kernel: what the engine runs.
     public static let all: KernelSet = [.grpan, .rwvap, .srpan]
 }

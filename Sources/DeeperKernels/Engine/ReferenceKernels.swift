@@ -80,7 +80,12 @@ public enum ReferenceKernels {
     /// of them when the cap is positive. Because `range` is sorted by time, it is a contiguous
     /// sub-range of `range`.
     ///
-    /// - Returns: `asOf` is the resolved instant, or nil when the history is empty (SPEC §10:
+    /// - Parameters:
+    ///   - columns: the print columns.
+    ///   - range: the symbol's slice of `columns`, sorted stably by time.
+    ///   - asOf: "now" (SPEC §4).
+    ///   - rules: `historyCap` comes from here.
+    /// - Returns: `asOf` is the resolved instant, or nil when the history is empty (SPEC §10.1:
     ///   such a symbol has a null timestamp); `range` is the history, empty when `asOf` is nil.
     public static func history(_ columns: PrintColumns, range: Range<Int>, asOf: AsOf, rules: Rules)
         -> (asOf: Int64?, range: Range<Int>)

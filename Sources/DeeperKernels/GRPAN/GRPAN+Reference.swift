@@ -2,7 +2,7 @@
 // line by line. The fast sweep in `GRPAN+Unsafe.swift` is held equal to it.
 
 extension ReferenceKernels {
-    /// How many prices detail mode reports per GRPAN window (SPEC §6 `top_prices`).
+    /// How many prices detail mode reports per GRPAN window (SPEC §6.1 `top_prices`).
     public static let topPricesLimit = 5
 
     /// The prints of each GRPAN window, in SPEC order (`GRPANWindow.allCases`).

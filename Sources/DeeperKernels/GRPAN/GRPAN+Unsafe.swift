@@ -37,7 +37,7 @@ extension _GRPANHistogram {
     /// One newest-to-oldest pass over `[starts[6], end)` that yields the weighted mode of every
     /// suffix `[starts[k], end)`, written to `modes[k]` (nil for an empty suffix).
     ///
-    /// Why a running argmax is exact under SPEC's tie rule: going backwards, adding print `i` at
+    /// Why a running argmax is exact under SPEC §6.1's tie rule: going backwards, adding print `i` at
     /// price `p` makes `i` the first print of `p` in the suffix, earlier than the first print of
     /// any other price already seen. So `p` takes the lead when its weight reaches (`>=`) the
     /// leader's, and no other price's rank changes.
