@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "DeeperKernels", targets: ["DeeperKernels"]),
         .library(name: "DeeperData", targets: ["DeeperData"]),
         .library(name: "DeeperRedis", targets: ["DeeperRedis"]),
+        .library(name: "DeeperQueue", targets: ["DeeperQueue"]),
         .library(name: "DeeperWorker", targets: ["DeeperWorker"]),
         .library(name: "DeeperAPI", targets: ["DeeperAPI"]),
         .executable(name: "deeper", targets: ["deeper"]),
@@ -50,24 +51,29 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "DeeperRedis", dependencies: ["CHiredis"]),
 
-        // MARK: - Worker: the print tail, the job loop, feeds (depends on the kernels, never the reverse)
+        // MARK: - The Redis contract: keys, job and status messages, the queue, the feed (docs/REDIS.md).
+        // The worker and the API both stand on it, neither on the other.
+
+        .target(name: "DeeperQueue", dependencies: ["DeeperKernels", "DeeperData", "DeeperRedis"]),
+
+        // MARK: - Worker: the print tail, the job loop (depends on the kernels, never the reverse)
 
         .target(
             name: "DeeperWorker",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
-        // MARK: - HTTP API: a thin adapter over Redis that never computes (depends on the worker's
-        // key and message definitions, never the reverse)
+        // MARK: - HTTP API: a thin adapter over Redis that never computes (depends on the contract,
+        // never on the worker)
 
         .target(
             name: "DeeperAPI",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -84,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "deeper",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker", "DeeperAPI",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "DeeperAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "WorkerBench",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperWorker",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -136,14 +142,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis", "DeeperTestSupport"]),
+        .testTarget(name: "DeeperQueueTests", dependencies: ["DeeperQueue", "DeeperKernels", "DeeperData"]),
         .testTarget(
             name: "DeeperWorkerTests",
-            dependencies: ["DeeperWorker", "DeeperRedis", "DeeperKernels", "DeeperData", "DeeperTestSupport"]
+            dependencies: [
+                "DeeperWorker", "DeeperQueue", "DeeperRedis", "DeeperKernels", "DeeperData", "DeeperTestSupport",
+            ]
         ),
         .testTarget(
             name: "DeeperAPITests",
             dependencies: [
-                "DeeperAPI", "DeeperWorker", "DeeperRedis", "DeeperData", "DeeperKernels", "DeeperTestSupport",
+                "DeeperAPI", "DeeperQueue", "DeeperRedis", "DeeperData", "DeeperKernels", "DeeperTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ]

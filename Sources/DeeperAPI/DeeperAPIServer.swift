@@ -1,7 +1,7 @@
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
-import DeeperWorker
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
@@ -127,7 +127,8 @@ public struct DeeperAPIServer: Sendable {
     // MARK: - Status and result
 
     func status(_ jobID: String) async throws -> Response {
-        guard Self.isPossibleJobID(jobID) else { return APIResponse.notFound(jobID) }
+        // An id `JobRequest.parse` would refuse cannot exist.
+        guard JobRequest.isValidJobID(jobID) else { return APIResponse.notFound(jobID) }
         let reply: RedisReply
         do {
             reply = try await pool.withConnection { (c) throws(RedisError) in try c.command(["GET", RedisKeys.status(jobID)]) }
@@ -142,7 +143,8 @@ public struct DeeperAPIServer: Sendable {
     }
 
     func result(_ jobID: String) async throws -> Response {
-        guard Self.isPossibleJobID(jobID) else { return APIResponse.notFound(jobID) }
+        // An id `JobRequest.parse` would refuse cannot exist.
+        guard JobRequest.isValidJobID(jobID) else { return APIResponse.notFound(jobID) }
         let replies: [RedisReply]
         do {
             // Both keys in one round trip: the status is needed whenever the result is not there.
@@ -172,11 +174,6 @@ public struct DeeperAPIServer: Sendable {
         if let error = status["error"] as? String { w.field("error", error) }
         w.endObject()
         return APIResponse.json(w.text)
-    }
-
-    /// Ids a job can have (as `JobRequest.parse` accepts them); anything else cannot exist.
-    static func isPossibleJobID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 200 && !id.contains(where: { $0.isWhitespace || $0 == ":" })
     }
 
     /// `{"a":…}` with `fields` inserted first, without parsing the object: the status route is
@@ -383,18 +380,10 @@ final class LiveWorkers: Sendable {
     func names(_ c: RedisConnection) throws(RedisError) -> [String] {
         if let cached = cache.withLock({ $0 }), cached.at.duration(to: .now) < Self.maxAge { return cached.names }
         var names: [String] = []
-        var cursor = "0"
-        repeat {
-            let reply = try c.command(["SCAN", cursor, "MATCH", RedisKeys.heartbeatPrefix + "*", "COUNT", "1000"])
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else {
-                throw .protocol("SCAN reply is not [cursor, keys]")
-            }
-            cursor = next
-            for key in parts[1].array ?? [] {
-                if let key = key.string { names.append(String(key.dropFirst(RedisKeys.heartbeatPrefix.count))) }
-            }
-        } while cursor != "0"
-        names.sort()
+        try c.scan(match: RedisKeys.heartbeatPrefix + "*") { key in
+            names.append(String(key.dropFirst(RedisKeys.heartbeatPrefix.count)))
+        }
+        names = Set(names).sorted()  // SCAN may visit a key twice.
         cache.withLock { $0 = (.now, names) }
         return names
     }

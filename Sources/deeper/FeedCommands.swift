@@ -1,8 +1,8 @@
 import ArgumentParser
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
-import DeeperWorker
 import Foundation
 
 struct Replay: ParsableCommand {
