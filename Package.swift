@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "DeeperWorker", targets: ["DeeperWorker"]),
         .library(name: "DeeperAPI", targets: ["DeeperAPI"]),
         .executable(name: "deeper", targets: ["deeper"]),
+        .executable(name: "deeper-api", targets: ["DeeperAPICommand"]),
         .executable(name: "deeper-bench", targets: ["DeeperBench"]),
         .executable(name: "deeper-worker-bench", targets: ["WorkerBench"]),
     ],
@@ -23,8 +24,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        // The HTTP API only (DeeperAPI and the `deeper` executable): kernels, worker and bench
-        // build without them.
+        // The HTTP API only (DeeperAPI and the `deeper-api` executable): kernels, worker, `deeper`
+        // and the benches build without them.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -87,10 +88,27 @@ let package = Package(
 
         // MARK: - Executables (thin)
 
+        // What both command-line tools share: Redis flags, exit statuses, stderr.
+        .target(
+            name: "DeeperCLI",
+            dependencies: ["DeeperRedis", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Files, workers, feeds: no HTTP stack, so it builds in about a minute. `deeper serve` runs
+        // `deeper-api` from beside it.
         .executableTarget(
             name: "deeper",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "DeeperAPI",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "DeeperCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP API server (`deeper-api`, or `deeper serve`).
+        .executableTarget(
+            name: "DeeperAPICommand",
+            dependencies: [
+                "DeeperAPI", "DeeperData", "DeeperCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

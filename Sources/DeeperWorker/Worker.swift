@@ -425,7 +425,9 @@ public final class Worker: Service, Sendable {
         if !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
             logger.warning("Worker \(name): jobs computed before the tail reached \(newest.map { "\($0)" } ?? "the stream's end")")
         }
+        #if DEBUG
         if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
+        #endif
 
         let history = tail.snapshot()
         let overTime = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
@@ -502,9 +504,11 @@ public final class Worker: Service, Sendable {
 
     static func bytes(_ arguments: [String]) -> [[UInt8]] { arguments.map { Array($0.utf8) } }
 
+    #if DEBUG
     /// The test-only slow-job hook: sleeps in small steps (so it notices nothing but time).
     private func testDelay(until end: ContinuousClock.Instant) {
         sleepThread(for: ContinuousClock.now.duration(to: end), checkingEvery: .milliseconds(20))
     }
+    #endif
 
 }

@@ -21,8 +21,11 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(2)
     /// How many times a job may be handed back after its worker died before it goes to the dead list.
     public var maxHandbacks = 3
-    /// Test-only: sleep this long inside every job (to kill or stop a worker mid-job).
+    #if DEBUG
+    /// Test-only, in debug builds alone: sleep this long inside every job (to kill or stop a
+    /// worker mid-job).
     public var testJobDelay: Duration = .zero
+    #endif
     /// `MAX_FUTURE`: stream entries stamped further ahead of their arrival are skipped.
     public var futureTolerance: FutureTolerance = .default
 
