@@ -83,7 +83,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The page, compiled into the binary as bytes (`PackageResources.index_html`).
+            resources: [.embedInCode("Resources/index.html")]
         ),
 
         // MARK: - Executables (thin)

@@ -76,7 +76,7 @@ public struct DeeperAPIServer: Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
             headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: IndexPage.html)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: IndexPage.html)))
         }
         router.post("/api/deeper-analysis/compute") { request, _ in try await compute(request) }
         router.get("/api/deeper-analysis/status/{job_id}") { _, context in
