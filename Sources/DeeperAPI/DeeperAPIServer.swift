@@ -155,13 +155,10 @@ public struct DeeperAPIServer: Sendable {
             return APIResponse.unavailable(error)
         }
         if case .bulk(let result) = replies[0] { return APIResponse.json(bytes: result) }
-        guard case .bulk(let statusBytes) = replies[1],
-            let status = try? JSONSerialization.jsonObject(with: Data(statusBytes)) as? [String: Any],
-            let state = status["status"] as? String
-        else {
+        guard case .bulk(let statusBytes) = replies[1], let status = JobStatusMessage.decode(statusBytes) else {
             return APIResponse.notFound(jobID)
         }
-        if state == JobState.completed.rawValue {
+        if status.state == .completed {
             return APIResponse.failure(.notFound, "Result of job \(jobID) has expired")
         }
         var w = JSONWriter()
@@ -169,9 +166,9 @@ public struct DeeperAPIServer: Sendable {
         w.key("success")
         w.bool(false)
         w.field("job_id", jobID)
-        w.field("status", state)
-        w.field("message", status["message"] as? String)
-        if let error = status["error"] as? String { w.field("error", error) }
+        w.field("status", status.status)
+        w.field("message", status.message)
+        if let error = status.error { w.field("error", error) }
         w.endObject()
         return APIResponse.json(w.text)
     }

@@ -128,9 +128,7 @@ final class JobEventSubscriber: Service, Sendable {
 
     /// The `status` field of an event, `"unknown"` when there is none.
     static func status(of event: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any],
-            let status = object["status"] as? String, JobState(rawValue: status) != nil
-        else { return "unknown" }
-        return status
+        guard let message = JobStatusMessage.decode(Array(event.utf8)), message.state != nil else { return "unknown" }
+        return message.status
     }
 }

@@ -18,6 +18,24 @@ import Testing
         )
     }
 
+    /// What the worker writes, the API, the event feed and `deeper submit` read back.
+    @Test func statusesReadBackAsWritten() throws {
+        let event = JobMessages.status(.failed, message: "Failed: x", worker: "w1", error: "boom", jobID: "j", at: noon)
+        let read = try #require(JobStatusMessage.decode(Array(event.utf8)))
+        #expect(
+            read
+                == JobStatusMessage(
+                    status: "failed", message: "Failed: x", worker: "w1", error: "boom", timestamp: "2025-11-21T17:00:00Z",
+                    jobID: "j"))
+        #expect(read.state == .failed)
+        let queued = try #require(JobStatusMessage.decode(Array(JobMessages.status(.queued, message: "m", worker: nil, at: noon).utf8)))
+        #expect(queued.state == .queued && queued.worker == nil && queued.jobID == nil)
+        #expect(JobStatusMessage.decode(Array(#"{"status":"elsewhere"}"#.utf8))?.state == nil)
+        for bad in ["", "[]", "{}", #"{"status":1}"#, "not json"] {
+            #expect(JobStatusMessage.decode(Array(bad.utf8)) == nil, "\(bad)")
+        }
+    }
+
     @Test func deadEntryShape() {
         #expect(
             JobMessages.dead(rawJob: Array("{}".utf8), reason: "no job_id", worker: "w", jobID: nil, at: noon)
