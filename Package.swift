@@ -2,6 +2,11 @@
 
 import PackageDescription
 
+/// package-benchmark only when asked (`DEEPER_BENCHMARKS=1 swift package benchmark`;
+/// `scripts/bench-smoke` sets it): its build-tool plugin compiles a tool, with its own
+/// ArgumentParser and swift-system, before every build of anything in the package.
+let withBenchmarks = Context.environment["DEEPER_BENCHMARKS"] == "1"
+
 let package = Package(
     name: "Deeper",
     platforms: [.macOS(.v15)],
@@ -21,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
-        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The HTTP API only (DeeperAPI and the `deeper-api` executable): kernels, worker, `deeper`
@@ -133,18 +137,6 @@ let package = Package(
             ]
         ),
 
-        // MARK: - Benchmarks (package-benchmark: `swift package benchmark`)
-
-        .executableTarget(
-            name: "KernelBenchmarks",
-            dependencies: [
-                "DeeperKernels", "DeeperData",
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/KernelBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-
         // MARK: - Tests
 
         .testTarget(
@@ -182,3 +174,19 @@ let package = Package(
         .target(name: "DeeperTestSupport", dependencies: ["DeeperRedis"], path: "Tests/DeeperTestSupport"),
     ]
 )
+
+if withBenchmarks {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        // The package-benchmark suite (`DEEPER_BENCHMARKS=1 swift package benchmark`).
+        .executableTarget(
+            name: "KernelBenchmarks",
+            dependencies: [
+                "DeeperKernels", "DeeperData",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/KernelBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}
