@@ -77,9 +77,18 @@ public struct WorkerConfiguration: Sendable {
     }
 
     static func seconds(_ variable: String, _ text: String) throws -> Duration {
-        guard let s = Double(text), s > 0, s < 1e6 else {
+        guard let s = Double(text) else {
             throw RedisConfigurationError(variable: variable, value: text, reason: "must be a positive number of seconds")
         }
-        return .milliseconds(Int64(s * 1000))
+        return try seconds(variable, s)
+    }
+
+    /// `seconds` as a duration, if it is positive and under 10⁶ (the setting `name` says why not).
+    public static func seconds(_ name: String, _ seconds: Double) throws -> Duration {
+        guard seconds > 0, seconds < 1e6 else {
+            throw RedisConfigurationError(
+                variable: name, value: "\(seconds)", reason: "must be a positive number of seconds")
+        }
+        return .seconds(seconds)
     }
 }

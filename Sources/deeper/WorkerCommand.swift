@@ -80,8 +80,12 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         c.redis = try redis.configuration()
         if let name { c.name = name }
-        if let pollTimeout { c.pollTimeout = .milliseconds(Int64(pollTimeout * 1000)) }
-        if let maxJobTime { c.maxJobTime = .milliseconds(Int64(maxJobTime * 1000)) }
+        do {
+            if let pollTimeout { c.pollTimeout = try WorkerConfiguration.seconds("--poll-timeout", pollTimeout) }
+            if let maxJobTime { c.maxJobTime = try WorkerConfiguration.seconds("--max-job-time", maxJobTime) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if let threads { c.threads = threads }
         if let computePriority { c.computePriority = computePriority }
         c.rules = try loadRules(path: rules)

@@ -394,7 +394,8 @@ struct RouteTests {
             #expect(response.contentType == "text/html; charset=utf-8")
             let page = response.text
             // Byte for byte the file in the repository.
-            let file = try Data(contentsOf: DeeperProcess.repository.appendingPathComponent("Sources/DeeperAPI/Resources/index.html"))
+            let file = try Data(
+                contentsOf: DeeperProcess.repository.appendingPathComponent("Sources/DeeperAPI/Resources/index.html"))
             #expect(Array(response.body.readableBytesView) == Array(file))
             #expect(page.contains("<title>Deeper Analysis</title>"))
             #expect(page.contains(#"id="refresh""#))
