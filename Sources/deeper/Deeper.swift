@@ -14,7 +14,17 @@ struct Deeper: AsyncParsableCommand {
             """,
         subcommands: [
             Analyze.self, Generate.self, RulesCommand.self, Replay.self, LoadUniverse.self, WorkerCommand.self,
-            Submit.self, ServeCommand.self,
+            Submit.self, Serve.self,
         ]
     )
+
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // `deeper serve …` is `deeper-api …`, before any parsing, so that every flag and
+        // `--help` reach the server as they are.
+        if arguments.first == Serve.configuration.commandName {
+            Sibling.exec(Sibling.apiServer, arguments: Array(arguments.dropFirst()))
+        }
+        await main(arguments)
+    }
 }
