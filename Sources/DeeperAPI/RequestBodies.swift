@@ -1,6 +1,6 @@
 import DeeperData
 import DeeperKernels
-import DeeperWorker
+import DeeperQueue
 
 // MARK: - Compute body
 

@@ -2,7 +2,7 @@ import DeeperData
 import DeeperKernels
 import DeeperRedis
 import DeeperTestSupport
-import DeeperWorker
+import DeeperQueue
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

@@ -1,6 +1,6 @@
 import DeeperRedis
 import DeeperTestSupport
-import DeeperWorker
+import DeeperQueue
 import Foundation
 import Testing
 

@@ -1,8 +1,7 @@
 import DeeperRedis
-import DeeperWorker
 
 /// What a capped enqueue did.
-enum CappedEnqueue: Equatable, Sendable {
+public enum CappedEnqueue: Equatable, Sendable {
     /// Queued; the queue now holds `length` jobs.
     case queued(length: Int)
     /// Refused, nothing written: the queue already held `length` jobs, at or over the cap.
@@ -12,7 +11,7 @@ enum CappedEnqueue: Equatable, Sendable {
 extension JobQueue {
     /// Checks the queue's length and queues the job (status, LPUSH, event) in one Lua script,
     /// so no two requests can both see room for one job: beyond `maxQueue` nothing is written.
-    static let cappedEnqueueScript = """
+    public static let cappedEnqueueScript = """
         local length = redis.call('LLEN', KEYS[1])
         if length >= tonumber(ARGV[1]) then return {0, length} end
         redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
@@ -25,7 +24,7 @@ extension JobQueue {
     /// holds `maxQueue` jobs.
     ///
     /// - Throws: the error reply of the script (`NOAUTH`, `OOM`…), or a connection error.
-    static func enqueue(
+    public static func enqueue(
         _ redis: RedisConnection, _ job: JobRequest, at time: Int64, maxQueue: Int
     ) throws(RedisError) -> CappedEnqueue {
         let status = JobMessages.status(.queued, message: "Job queued", worker: nil, at: time)

@@ -1,13 +1,16 @@
 import ArgumentParser
 import DeeperAPI
+import DeeperCLI
 import DeeperData
 import Foundation
 import Logging
 import ServiceLifecycle
 
+/// `deeper-api`, also run as `deeper serve`: the HTTP stack lives in this executable alone.
+@main
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve",
+        commandName: "deeper-api",
         abstract: "Serve the HTTP API and the Deeper Analysis page (a thin adapter over Redis).",
         discussion: """
             Routes: POST /api/deeper-analysis/compute, GET /api/deeper-analysis/status/ID,
@@ -25,8 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
             the clock). A wrong or missing Redis password stops the server at start
             (exit 78); an unreachable Redis does not (requests get 503 until it is back).
 
-            Example:
-              deeper serve --port 8000
+            Examples:
+              deeper serve --port 8000   (runs deeper-api beside deeper)
+              deeper-api --port 8000
             """
     )
 
