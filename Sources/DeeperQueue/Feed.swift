@@ -14,8 +14,10 @@ public enum Feed {
     /// retention) and their symbols to `deeper_analysis:symbols`.
     ///
     /// - Parameters:
+    ///   - redis: the connection the batch is pipelined on.
     ///   - prints: in the order to append (the stream keeps arrival order).
-    ///   - symbols: names indexed by `RawPrint.symbol`; venues likewise by `RawPrint.venue`.
+    ///   - symbols: names indexed by `RawPrint.symbol`.
+    ///   - venues: names indexed by `RawPrint.venue`.
     ///   - retentionStartMilliseconds: entries that arrived before this are trimmed (MINID ~).
     /// - Returns: the number of entries added.
     @discardableResult

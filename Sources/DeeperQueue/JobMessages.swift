@@ -2,8 +2,10 @@ import DeeperData
 import DeeperKernels
 import Foundation
 
-/// A job's lifecycle state as written to `deeper_analysis:status:{id}` (SYSTEM.md).
+/// A job's lifecycle state as written to `deeper_analysis:status:{id}` (docs/REDIS.md).
 public enum JobState: String, Sendable {
+    /// A state of the job: `queued` by its client, `processing` once a worker holds it, then
+    /// `completed` or `failed`; the raw value is the JSON text.
     case queued, processing, completed, failed
 }
 
@@ -13,13 +15,18 @@ public enum JobState: String, Sendable {
 public struct JobStatusMessage: Decodable, Sendable, Equatable {
     /// The state as written: one of ``JobState`` from Deeper's writers.
     public var status: String
+    /// The human-readable line that goes with the state.
     public var message: String?
+    /// The worker that wrote it, where one did.
     public var worker: String?
+    /// The reason a job failed (`failed` only).
     public var error: String?
+    /// When it was written (ISO-8601, UTC).
     public var timestamp: String?
     /// Present in events only.
     public var jobID: String?
 
+    /// Creates a message from its fields (tests and readers; writers use the JSON writer).
     public init(
         status: String, message: String? = nil, worker: String? = nil, error: String? = nil, timestamp: String? = nil,
         jobID: String? = nil

@@ -6,7 +6,9 @@ import Foundation
 public enum JobAsOf: Sendable, Equatable {
     /// Wall-clock now while the NYSE session is open, otherwise per symbol as `last`.
     case live
+    /// Per symbol, the time of its latest eligible print (SPEC §4).
     case last
+    /// The same instant for every symbol, in nanoseconds since the Unix epoch.
     case instant(Int64)
 
     /// Resolves `live` against `now` (nanoseconds) and the calendar.
@@ -20,12 +22,15 @@ public enum JobAsOf: Sendable, Equatable {
 }
 
 /// A queued job as clients write it: `{"job_id","status":"queued","created_at","symbols":null or
-/// [..], "as_of"?: …}` (SYSTEM.md).
+/// [..], "as_of"?: …}` (docs/REDIS.md, "Jobs").
 public struct JobRequest: Sendable, Equatable {
+    /// The job's id: 1–200 bytes, no whitespace, no `:` (see `isValidJobID(_:)`).
     public var jobID: String
     /// nil = every symbol in `deeper_analysis:symbols`.
     public var symbols: [String]?
+    /// When "now" is for the job; `live` when the job does not say.
     public var asOf: JobAsOf
+    /// When the client queued it (ISO-8601 UTC), for readers; workers ignore it.
     public var createdAt: String?
 
     /// At most this many symbols in one job (the API enforces the same).
@@ -37,6 +42,7 @@ public struct JobRequest: Sendable, Equatable {
     /// How many characters of a bad value a reason quotes.
     static let maxQuotedCharacters = 40
 
+    /// A job from its fields.
     public init(jobID: String, symbols: [String]?, asOf: JobAsOf, createdAt: String? = nil) {
         self.jobID = jobID
         self.symbols = symbols
@@ -46,8 +52,11 @@ public struct JobRequest: Sendable, Equatable {
 
     /// Why a job cannot run, with its id when one could be read.
     public struct Malformed: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The job's id when one could be read, so that its status can say `failed`.
         public var jobID: String?
+        /// Why, starting with the field at fault (`symbols:`, `as_of:`).
         public var reason: String
+        /// The reason.
         public var description: String { reason }
     }
 

@@ -1,4 +1,4 @@
-/// The Redis keys of SYSTEM.md: an external contract (scripts and dashboards read them).
+/// The Redis keys of docs/REDIS.md: an external contract (scripts and dashboards read them).
 public enum RedisKeys {
     /// List of queued job JSON; clients LPUSH, workers take from the right (FIFO).
     public static let jobs = "deeper_analysis:jobs"
@@ -16,15 +16,20 @@ public enum RedisKeys {
     public static let processingPrefix = "deeper_analysis:processing:"
     /// Prefix of the per-worker heartbeat keys.
     public static let heartbeatPrefix = "deeper_analysis:worker:"
-    /// Hash raw job JSON → times handed back after a worker died (ours, beyond SYSTEM.md).
+    /// Hash raw job JSON → times handed back after a worker died (docs/REDIS.md, "Hand-back").
     public static let handbacks = "deeper_analysis:handbacks"
 
+    /// The processing list of worker `worker`: the jobs it holds.
     public static func processing(_ worker: String) -> String { processingPrefix + worker }
+    /// The heartbeat key of worker `worker`; it exists while the worker lives.
     public static func heartbeat(_ worker: String) -> String { heartbeatPrefix + worker }
+    /// The status of job `jobID` (TTL `statusTTL`).
     public static func status(_ jobID: String) -> String { "deeper_analysis:status:" + jobID }
+    /// The result of job `jobID` (TTL `resultTTL`).
     public static func result(_ jobID: String) -> String { "deeper_analysis:result:" + jobID }
 
-    /// TTLs of SYSTEM.md, in seconds.
+    /// How long a job status lives, in seconds (docs/REDIS.md).
     public static let statusTTL = 3600
+    /// How long a job result lives, in seconds (docs/REDIS.md).
     public static let resultTTL = 7200
 }
