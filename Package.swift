@@ -153,3 +153,13 @@ let package = Package(
         .target(name: "DeeperTestSupport", dependencies: ["DeeperRedis"], path: "Tests/DeeperTestSupport"),
     ]
 )
+
+// MARK: - Fuzz targets (libFuzzer), declared only with DEEPER_FUZZ=1: `scripts/fuzz` builds them
+// with `-sanitize=fuzzer,address -parse-as-library` into `.build-fuzz`; a normal build never sees them.
+
+if Context.environment["DEEPER_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "FuzzPrintsCSV", dependencies: ["DeeperData", "DeeperKernels"], path: "Fuzz/PrintsCSV"),
+        .executableTarget(name: "FuzzJobRequest", dependencies: ["DeeperWorker", "DeeperData"], path: "Fuzz/JobRequest"),
+    ]
+}
