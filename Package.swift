@@ -158,8 +158,10 @@ let package = Package(
 // with `-sanitize=fuzzer,address -parse-as-library` into `.build-fuzz`; a normal build never sees them.
 
 if Context.environment["DEEPER_FUZZ"] == "1" {
+    // The job decoder lives in DeeperQueue where that module exists, else in DeeperWorker.
+    let jobDecoder: Target.Dependency = package.targets.contains { $0.name == "DeeperQueue" } ? "DeeperQueue" : "DeeperWorker"
     package.targets += [
         .executableTarget(name: "FuzzPrintsCSV", dependencies: ["DeeperData", "DeeperKernels"], path: "Fuzz/PrintsCSV"),
-        .executableTarget(name: "FuzzJobRequest", dependencies: ["DeeperWorker", "DeeperData"], path: "Fuzz/JobRequest"),
+        .executableTarget(name: "FuzzJobRequest", dependencies: [jobDecoder, "DeeperData"], path: "Fuzz/JobRequest"),
     ]
 }
