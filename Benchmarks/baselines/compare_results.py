@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Compare two SPEC §10 job results field by field.
+"""Compare two SPEC §10.3 job results field by field.
 
 Usage: compare_results.py A.json B.json
 
-Every symbol and field of each must be in the other; numbers agree within SPEC §10's
+Every symbol and field of each must be in the other; numbers agree within SPEC §10.2's
 tolerance max(1e-9 × |x|, 1e-9); `timestamp` fields are skipped (the job's finish time differs
 between runs). Prints the mismatches (at most 20) and exits 1 if there are any.
 """

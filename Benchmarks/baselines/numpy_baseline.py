@@ -10,7 +10,7 @@ stdout gets one JSON line:
 `compute_seconds` is the median over `--repeat` runs of everything after the parsed columns
 exist (eligibility, sorting, calendar, every window of every symbol, result objects); parsing
 is timed separately and is not what the benchmark is about. `--json-out` writes the job result
-of SPEC §10 so a test can hold it against the Swift engine (within 1e-9).
+of SPEC §10.3 so a test can hold it against the Swift engine (within 1e-9).
 
 Parsing: a plain file (no quotes, padding or blank lines; `…Z` or epoch-ms times — what the
 generators write) is read with numpy straight from its bytes; anything else, including every
@@ -45,7 +45,7 @@ from fractions import Fraction
 
 import numpy as np
 
-# MARK: - Rules (SPEC defaults)
+# MARK: - Rules (SPEC §11 defaults)
 
 NS_PER_MS = 1_000_000
 NS_PER_SECOND = 1_000_000_000
@@ -861,7 +861,7 @@ def _srpan(prices: np.ndarray, sizes: np.ndarray, rules: Rules) -> dict:
 
 
 def _empty_symbol(name: str, adv: Fraction | None, rules: Rules, detail: bool = False) -> dict:
-    """A symbol with no history: still reported, with nulls (SPEC §10); in detail mode every
+    """A symbol with no history: still reported, with nulls (SPEC §10.1); in detail mode every
     window lists no top prices, as an empty window of a symbol with history does."""
     grpan = {w: {"grpan_price": None, "concentration_percent": None, "print_count": 0, "real_lot_count": 0,
                  "deviation_vs_last": None, "deviation_vs_prev_window": None} for w in GRPAN_WINDOWS}
@@ -910,7 +910,7 @@ def compute(prints: Prints, avg_adv: dict[str, Fraction], rules: Rules = Rules()
     seg_lo, seg_hi = bounds[:-1], bounds[1:]
 
     # GRPAN weight per print, integer thousandths (SPEC §2), then float64 for bincount (exact).
-    # np.select takes the first condition that holds, which is exactly SPEC's order of cases.
+    # np.select takes the first condition that holds, which is exactly SPEC §2's order of cases.
     weight = np.select(
         [ven == VENUE_LIT, (s == 100) | (s == 200), (s >= 300) & (s % 100 == 0)],
         [rules.w_lit, rules.w_100_200, rules.w_round_large],
@@ -1075,7 +1075,7 @@ def main(argv=None) -> int:
     ap.add_argument("--universe", metavar="U.csv", help="symbol,avg_adv[,group]: avg_adv for RWVAP's threshold")
     ap.add_argument("--as-of", default="last", metavar="last|ISO|epoch-ms",
                     help="'now': last (per symbol, its latest eligible print; default), or one instant")
-    ap.add_argument("--json-out", metavar="FILE", help="write the SPEC §10 job result here")
+    ap.add_argument("--json-out", metavar="FILE", help="write the SPEC §10.3 job result here")
     ap.add_argument("--repeat", type=int, default=1, help="timed compute runs; the median is reported")
     ap.add_argument("--history-cap", type=int, default=0, help="only the last N eligible prints (0 = all)")
     ap.add_argument("--detail", action="store_true", help="add top_prices to every GRPAN window")

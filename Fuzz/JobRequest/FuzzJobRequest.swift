@@ -5,13 +5,8 @@
 // a short prefix only) or returns a job whose id and symbols obey SPEC §1 and that reads back
 // from its own queued JSON (what the API and `deeper submit` write) to an equal job.
 import DeeperData
-import Foundation
-
-#if canImport(DeeperQueue)
 import DeeperQueue
-#else
-import DeeperWorker
-#endif
+import Foundation
 
 /// One input: see above.
 func fuzzJobRequest(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {

@@ -29,8 +29,7 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func record(_ request: Request, _ context: Context, status: Int, since start: ContinuousClock.Instant) {
         let elapsed = start.duration(to: .now)
-        let (seconds, attoseconds) = elapsed.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let nanoseconds = elapsed.whole(.nanoseconds(1))
         // The router names every path it cannot match "NotFound"; keep one label for both.
         let route = context.endpointPath.map { $0 == "NotFound" ? "unmatched" : $0 } ?? "unmatched"
         metrics.recordRequest(method: request.method.rawValue, route: route, status: status, nanoseconds: nanoseconds)

@@ -1,7 +1,7 @@
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
-import DeeperWorker
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
@@ -76,7 +76,7 @@ public struct DeeperAPIServer: Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
             headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: IndexPage.html)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: IndexPage.html)))
         }
         router.post("/api/deeper-analysis/compute") { request, _ in try await compute(request) }
         router.get("/api/deeper-analysis/status/{job_id}") { _, context in
@@ -127,7 +127,8 @@ public struct DeeperAPIServer: Sendable {
     // MARK: - Status and result
 
     func status(_ jobID: String) async throws -> Response {
-        guard Self.isPossibleJobID(jobID) else { return APIResponse.notFound(jobID) }
+        // An id `JobRequest.parse` would refuse cannot exist.
+        guard JobRequest.isValidJobID(jobID) else { return APIResponse.notFound(jobID) }
         let reply: RedisReply
         do {
             reply = try await pool.withConnection { (c) throws(RedisError) in try c.command(["GET", RedisKeys.status(jobID)]) }
@@ -142,7 +143,8 @@ public struct DeeperAPIServer: Sendable {
     }
 
     func result(_ jobID: String) async throws -> Response {
-        guard Self.isPossibleJobID(jobID) else { return APIResponse.notFound(jobID) }
+        // An id `JobRequest.parse` would refuse cannot exist.
+        guard JobRequest.isValidJobID(jobID) else { return APIResponse.notFound(jobID) }
         let replies: [RedisReply]
         do {
             // Both keys in one round trip: the status is needed whenever the result is not there.
@@ -153,13 +155,10 @@ public struct DeeperAPIServer: Sendable {
             return APIResponse.unavailable(error)
         }
         if case .bulk(let result) = replies[0] { return APIResponse.json(bytes: result) }
-        guard case .bulk(let statusBytes) = replies[1],
-            let status = try? JSONSerialization.jsonObject(with: Data(statusBytes)) as? [String: Any],
-            let state = status["status"] as? String
-        else {
+        guard case .bulk(let statusBytes) = replies[1], let status = JobStatusMessage.decode(statusBytes) else {
             return APIResponse.notFound(jobID)
         }
-        if state == JobState.completed.rawValue {
+        if status.state == .completed {
             return APIResponse.failure(.notFound, "Result of job \(jobID) has expired")
         }
         var w = JSONWriter()
@@ -167,16 +166,11 @@ public struct DeeperAPIServer: Sendable {
         w.key("success")
         w.bool(false)
         w.field("job_id", jobID)
-        w.field("status", state)
-        w.field("message", status["message"] as? String)
-        if let error = status["error"] as? String { w.field("error", error) }
+        w.field("status", status.status)
+        w.field("message", status.message)
+        if let error = status.error { w.field("error", error) }
         w.endObject()
         return APIResponse.json(w.text)
-    }
-
-    /// Ids a job can have (as `JobRequest.parse` accepts them); anything else cannot exist.
-    static func isPossibleJobID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 200 && !id.contains(where: { $0.isWhitespace || $0 == ":" })
     }
 
     /// `{"a":…}` with `fields` inserted first, without parsing the object: the status route is
@@ -383,18 +377,10 @@ final class LiveWorkers: Sendable {
     func names(_ c: RedisConnection) throws(RedisError) -> [String] {
         if let cached = cache.withLock({ $0 }), cached.at.duration(to: .now) < Self.maxAge { return cached.names }
         var names: [String] = []
-        var cursor = "0"
-        repeat {
-            let reply = try c.command(["SCAN", cursor, "MATCH", RedisKeys.heartbeatPrefix + "*", "COUNT", "1000"])
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else {
-                throw .protocol("SCAN reply is not [cursor, keys]")
-            }
-            cursor = next
-            for key in parts[1].array ?? [] {
-                if let key = key.string { names.append(String(key.dropFirst(RedisKeys.heartbeatPrefix.count))) }
-            }
-        } while cursor != "0"
-        names.sort()
+        try c.scan(match: RedisKeys.heartbeatPrefix + "*") { key in
+            names.append(String(key.dropFirst(RedisKeys.heartbeatPrefix.count)))
+        }
+        names = Set(names).sorted()  // SCAN may visit a key twice.
         cache.withLock { $0 = (.now, names) }
         return names
     }

@@ -1,6 +1,6 @@
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
-import DeeperWorker
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -96,7 +96,7 @@ final class JobEventSubscriber: Service, Sendable {
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     private func loop() {
-        var delay: Duration = .milliseconds(100)
+        var backOff = BackOff()
         var outageLogged = false
         while !isStopping {
             do throws(RedisError) {
@@ -105,7 +105,7 @@ final class JobEventSubscriber: Service, Sendable {
                     switch message.kind {
                     case .subscribed:
                         subscribed.store(true, ordering: .relaxed)
-                        delay = .milliseconds(100)
+                        backOff.reset()
                         if outageLogged { logger.notice("Subscribed to \(RedisKeys.events) again") }
                         outageLogged = false
                     case .message:
@@ -120,27 +120,15 @@ final class JobEventSubscriber: Service, Sendable {
                     logger.error("Job events: \(error); resubscribing with back-off up to 5 s")
                     outageLogged = true
                 }
-                sleep(delay)
-                delay = min(delay * 2, .seconds(5))
+                backOff.wait(until: { self.isStopping })
             }
         }
         subscribed.store(false, ordering: .relaxed)
     }
 
-    /// Sleeps `duration` in short steps, so a stop is not held up by the back-off.
-    private func sleep(_ duration: Duration) {
-        var slept: Duration = .zero
-        while slept < duration && !isStopping {
-            usleep(50_000)
-            slept += .milliseconds(50)
-        }
-    }
-
     /// The `status` field of an event, `"unknown"` when there is none.
     static func status(of event: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any],
-            let status = object["status"] as? String, JobState(rawValue: status) != nil
-        else { return "unknown" }
-        return status
+        guard let message = JobStatusMessage.decode(Array(event.utf8)), message.state != nil else { return "unknown" }
+        return message.status
     }
 }

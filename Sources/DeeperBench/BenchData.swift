@@ -85,6 +85,81 @@ extension DeeperBench {
         return r
     }
 
+    /// The end-to-end stage: `deeper analyze`'s pipeline on a CSV file (the given one, or the
+    /// generated dataset written to a temporary file and deleted afterwards), timed stage by
+    /// stage. One record per stage and one for the whole, each the median of `--repeat` runs.
+    func endToEnd(loaded: LoadedData, parameters: AnalysisParameters, kernelsSeconds: Double) throws -> [BenchRecord] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-bench-e2e-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var printsPath = loaded.csvPath
+        var universePath = loaded.universePath
+        if let market = loaded.market {
+            let path = dir.appendingPathComponent("prints.csv").path
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            let handle = FileHandle(forWritingAtPath: path)!
+            market.writeCSV { chunk in handle.write(Data(chunk)) }
+            try handle.close()
+            let u = dir.appendingPathComponent("universe.csv").path
+            _ = FileManager.default.createFile(atPath: u, contents: Data(market.universeCSV().utf8))
+            printsPath = path
+            universePath = u
+        }
+        guard let printsPath else { throw ValidationError("no CSV for the end-to-end stage") }
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: printsPath)[.size] as? Int) ?? 0
+        let clock = ContinuousClock()
+        let engine = BatchEngine()
+        var stages: [String: [Double]] = [:]
+        var printCount = 0
+        var symbolCount = 0
+        for _ in 0..<`repeat` {
+            var t = clock.now
+            func lap(_ name: String) {
+                let now = clock.now
+                stages[name, default: []].append((now - t).seconds)
+                t = now
+            }
+            let started = t
+            let parsed = try PrintsCSV.read(contentsOfFile: printsPath)
+            var avgADV: [String: ExactDecimal] = [:]
+            if let universePath {
+                for e in try UniverseCSV.read(contentsOfFile: universePath).entries {
+                    if let a = e.avgADV { avgADV[e.symbol] = a }
+                }
+            }
+            lap("parse")
+            let store = PrintStore(
+                prints: parsed.prints, symbols: parsed.symbols.names, venues: parsed.venues.names, rules: parameters.rules)
+            lap("group")
+            let names = parsed.symbols.names
+            let requests = names.map { SymbolRequest(storeIndex: store.index(of: $0), avgADV: avgADV[$0]) }
+            let metrics = engine.run(store: store, requests: requests, asOf: .last, parameters: parameters)
+            lap("compute")
+            let json = ResultJSON.jobResultBytes(
+                jobID: "bench", symbols: names, metrics: metrics, processedCount: names.count, finishedAt: 0)
+            lap("json")
+            stages["total", default: []].append((clock.now - started).seconds)
+            precondition(!json.isEmpty)
+            printCount = store.printCount
+            symbolCount = names.count
+        }
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let total = median(stages["total"]!)
+        var records: [BenchRecord] = []
+        for name in ["parse", "group", "compute", "json", "total"] {
+            let seconds = median(stages[name]!)
+            var r = BenchRecord(
+                dataset: loaded.name, path: "e2e-\(name)", threads: engine.threads, symbols: symbolCount,
+                prints: printCount, seconds: seconds)
+            r.printsPerSecond = Double(printCount) / seconds
+            r.nsPerPrint = seconds * 1e9 / Double(max(1, printCount))
+            r.shareOfTotal = seconds / total
+            if name == "parse" || name == "total" { r.parseMBPerSecond = Double(fileBytes) / seconds / 1e6 }
+            records.append(r)
+        }
+        return records
+    }
+
     /// The baseline script, found beside the package (run from the repository or its build folder).
     static func baselineScript() -> String {
         let candidates = [
@@ -93,6 +168,22 @@ extension DeeperBench {
                 .appendingPathComponent("../../Benchmarks/baselines/numpy_baseline.py").path,
         ]
         return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
+    }
+}
+
+extension PrintStore {
+    /// The same symbols, each cut to its last print: a pass over it costs what a symbol costs
+    /// apart from its prints (window searches, calendar, SRPAN's setup, assembling the result).
+    func lastPrintOnly(rules: Rules) -> PrintStore {
+        var prints: [RawPrint] = []
+        for s in symbols.indices {
+            guard let i = range(ofSymbol: s).last else { continue }
+            prints.append(
+                RawPrint(
+                    symbol: Int32(s), time: columns.time[i], price: columns.price[i], size: columns.size[i],
+                    venue: columns.venue[i]))
+        }
+        return PrintStore(prints: prints, symbols: symbols, venues: venues, rules: rules)
     }
 }
 
@@ -113,6 +204,10 @@ struct BenchRecord {
     var parseMBPerSecond: Double?
     var allocationsPerSymbol: Double?
     var fastOverBaseline: Double?
+    /// Fast path with every symbol cut to its last print: core-µs per symbol (seconds × threads).
+    var fixedMicrosPerSymbol: Double?
+    /// An end-to-end stage's share of the end-to-end median.
+    var shareOfTotal: Double?
 
     init(dataset: String, path: String, threads: Int, symbols: Int, prints: Int, seconds: Double) {
         self.dataset = dataset
@@ -141,20 +236,23 @@ struct BenchRecord {
         w.field("parse_mb_per_s", parseMBPerSecond)
         w.field("allocations_per_symbol", allocationsPerSymbol)
         w.field("fast_1t_speedup_over_baseline", fastOverBaseline)
+        w.field("fixed_us_per_symbol", fixedMicrosPerSymbol)
+        w.field("share_of_total", shareOfTotal)
         w.endObject()
         return w.text
     }
 
     static func table(_ records: [BenchRecord]) -> String {
         func f(_ v: Double?, _ places: Int) -> String { v.map { Report.fixed($0, places) } ?? "" }
-        let header = ["path", "thr", "symbols", "prints", "seconds", "Mprints/s", "ns/print", "×ref", "par.eff", "of bw", "MB/s", "allocs/sym", "×baseline"]
+        let header = ["path", "thr", "symbols", "prints", "seconds", "Mprints/s", "ns/print", "×ref", "par.eff", "of bw", "MB/s", "allocs/sym", "×baseline", "fixed µs/sym", "share"]
         var rows = [header]
         for r in records {
             rows.append([
                 r.path, String(r.threads), String(r.symbols), String(r.prints), f(r.seconds, 4),
                 f(r.printsPerSecond.map { $0 / 1e6 }, 1), f(r.nsPerPrint, 2), f(r.speedupOverReference, 1),
                 f(r.parallelEfficiency, 2), f(r.bandwidthFraction, 2), f(r.parseMBPerSecond, 0),
-                f(r.allocationsPerSymbol, 4), f(r.fastOverBaseline, 1),
+                f(r.allocationsPerSymbol, 4), f(r.fastOverBaseline, 1), f(r.fixedMicrosPerSymbol, 3),
+                r.shareOfTotal.map { "\(Int(($0 * 100).rounded()))%" } ?? "",
             ])
         }
         var widths = [Int](repeating: 0, count: header.count)

@@ -59,7 +59,7 @@ struct DeeperBench: ParsableCommand {
     var minSpeedup: Double = 10
 
     enum Stage: String, ExpressibleByArgument, CaseIterable {
-        case reference, fast, probe, parse, json
+        case reference, fast, fixed, probe, parse, json, e2e
     }
 
     @Option(help: "Run only these stages (repeatable; default all). Handy under a profiler.")
@@ -125,7 +125,9 @@ struct DeeperBench: ParsableCommand {
         if runs(.reference) { precondition(again == referenceSink / `repeat`, "fast and reference disagree on tick counts") }
         let allocationsPerSymbol = Double(kernelMallocs) / Double(max(1, symbols))
 
-        // Fast path: the batch engine at every thread count.
+        // Fast path: the batch engine at every thread count, and the same pass with every symbol
+        // cut to its last print: what a symbol costs whatever its prints (the fixed cost).
+        let lastPrints = store.lastPrintOnly(rules: parameters.rules)
         let cores = BatchEngine.coreCount
         let top = min(maxThreads ?? cores, max(cores, maxThreads ?? 1))
         var oneThread = 0.0
@@ -141,6 +143,12 @@ struct DeeperBench: ParsableCommand {
             let runMallocs = Double(deeper_malloc_count() - before) / Double(`repeat`)
             if threads == 1 { oneThread = seconds }
             var r = record("fast", threads: threads, seconds: seconds)
+            if runs(.fixed) {
+                let fixedSeconds = medianSeconds(repeats: `repeat`) {
+                    _ = engine.run(store: lastPrints, requests: requests, asOf: .last, parameters: parameters)
+                }
+                r.fixedMicrosPerSymbol = fixedSeconds * 1e6 / Double(max(1, symbols)) * Double(threads)
+            }
             r.speedupOverReference = referenceSeconds / seconds
             r.parallelEfficiency = oneThread / seconds / Double(threads)
             r.allocationsPerSymbol = threads == 1 ? allocationsPerSymbol : runMallocs / Double(max(1, symbols))
@@ -171,7 +179,7 @@ struct DeeperBench: ParsableCommand {
         records.append(parse)
         }
 
-        // The SPEC §10 result JSON of every symbol (what a worker writes per job).
+        // The SPEC §10.1 result JSON of every symbol (what a worker writes per job).
         if runs(.json) {
             log("result JSON…")
             let metrics = BatchEngine(threads: 1).run(store: store, requests: requests, asOf: .last, parameters: parameters)
@@ -186,6 +194,13 @@ struct DeeperBench: ParsableCommand {
             r.symbolsPerSecond = Double(symbols) / jsonSeconds
             r.parseMBPerSecond = Double(bytes) / jsonSeconds / 1e6
             records.append(r)
+        }
+
+        // End to end, as `deeper analyze FILE --format json` does it: read and parse the CSV,
+        // group and sort by symbol, compute every symbol on every core, write the result JSON.
+        if runs(.e2e) {
+            log("end to end (CSV file → JSON)…")
+            records += try endToEnd(loaded: loaded, parameters: parameters, kernelsSeconds: oneThread)
         }
 
         if baseline == .numpy {

@@ -1,6 +1,6 @@
 import DeeperKernels
 
-/// Why one field's text is not a legal value (SPEC §1, "Trade print").
+/// Why one field's text is not a legal value (SPEC §1.1).
 enum _CSVFieldProblem: Error, Equatable {
     case empty
     // symbol

@@ -1,4 +1,4 @@
-/// A malformed line of a CSV file (SPEC §1, "CSV files"): names the file, the line, the column
+/// A malformed line of a CSV file (SPEC §1.3): names the file, the line, the column
 /// and why.
 ///
 /// `description` reads `prints.csv:17: column price: more than 4 decimal places ("24.90501")`.
@@ -9,7 +9,7 @@ public struct CSVLineError: Error, Sendable, Equatable, CustomStringConvertible 
     public var file: String
     /// 1-based physical line number where the record starts (a quoted field may span lines).
     public var line: Int
-    /// The column's name as SPEC spells it (`price`), or empty.
+    /// The column's name as SPEC §1.3 spells it (`price`), or empty.
     public var column: String
     /// Why the line is malformed, usually followed by the offending text in quotes.
     public var reason: String

@@ -39,7 +39,7 @@ enum _CSVQuotingProblem: Equatable {
 /// * A field whose first non-space byte is `"` is quoted: it ends at the next lone `"`, `""`
 ///   stands for one `"`, and commas, CR and LF inside are text. LFs inside still count as lines.
 /// * Every field is trimmed of surrounding spaces (0x20 only), quoted or not, inside the quotes
-///   too: SPEC trims field values, and a symbol `" AHL PRF "` is `AHL PRF`.
+///   too: SPEC §1.3 trims field values, and a symbol `" AHL PRF "` is `AHL PRF`.
 /// * A record that is one empty unquoted field (an empty or all-space line) is blank.
 ///
 /// The tokenizer never copies a field except to unescape doubled quotes; fields are byte

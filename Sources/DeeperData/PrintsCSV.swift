@@ -1,6 +1,6 @@
 import DeeperKernels
 
-/// A prints CSV file, parsed (SPEC §1, "CSV files").
+/// A prints CSV file, parsed (SPEC §1.3).
 ///
 /// The header names the columns `symbol`, `time`, `price`, `size` and, optionally, `venue`, in
 /// any order and any letter case; other columns are ignored. Every other line is a print.

@@ -28,7 +28,7 @@ public enum ResultJSON {
             w.field("real_lot_count", g.realLotCount)
             w.field("deviation_vs_last", price: g.deviationVsLast)
             w.field("deviation_vs_prev_window", price: g.deviationVsPrevWindow)
-            if let top = g.topPrices {
+            if let top = m.topPrices(window) {
                 w.key("top_prices")
                 w.beginArray()
                 for t in top {
@@ -81,7 +81,7 @@ public enum ResultJSON {
         w.endObject()
     }
 
-    /// The job result wrapper of SPEC §10.
+    /// The job result wrapper of SPEC §10.3.
     public static func jobResult(
         jobID: String, symbols: [String], metrics: [SymbolMetrics], processedCount: Int, finishedAt: Int64
     ) -> String {

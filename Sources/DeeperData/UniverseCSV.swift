@@ -1,6 +1,6 @@
 import DeeperKernels
 
-/// What a universe file says about one symbol (SPEC §1, "Static data").
+/// What a universe file says about one symbol (SPEC §1.2).
 public struct UniverseEntry: Sendable, Equatable {
     public var symbol: String
     /// Average daily volume in shares; nil when unknown (empty in the file).
@@ -15,7 +15,7 @@ public struct UniverseEntry: Sendable, Equatable {
     }
 }
 
-/// A universe CSV file, parsed (SPEC §1, "CSV files").
+/// A universe CSV file, parsed (SPEC §1.3).
 ///
 /// The header names `symbol` and `avg_adv`, optionally `group`, in any order and letter case;
 /// other columns (such as `last_price`) are ignored. Errors work as in `PrintsCSV`: each bad

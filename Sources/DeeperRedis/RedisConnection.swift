@@ -224,8 +224,7 @@ public final class RedisConnection: Sendable {
         if let count { arguments += ["COUNT", String(count)] }
         if let block {
             // At least 1 ms: Redis reads `BLOCK 0` as "wait forever".
-            let (seconds, attoseconds) = block.components
-            arguments += ["BLOCK", String(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))]
+            arguments += ["BLOCK", String(max(1, block.whole(.milliseconds(1))))]
         }
         arguments += ["STREAMS", key, id.description]
         return try withReply(arguments) { (reply) throws(RedisError) in
@@ -302,8 +301,7 @@ public final class RedisConnection: Sendable {
     ) throws(RedisError) {
         precondition(!channels.isEmpty, "subscribe to at least one channel")
         precondition(pollInterval > .zero, "pollInterval must be positive")
-        let (seconds, attoseconds) = pollInterval.components
-        let pollMilliseconds = Int32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        let pollMilliseconds = Int32(clamping: max(1, pollInterval.whole(.milliseconds(1))))
         try state.withLock { (state) throws(RedisError) in
             let context = try state.usableContext()
             do throws(RedisError) {
@@ -594,10 +592,8 @@ private func _withSIGPIPEBlocked<T: ~Copyable>(_ body: () throws(RedisError) -> 
 /// A `Duration` as a `timeval`, rounded up to at least 1 µs (a zero `timeval` would mean
 /// "no timeout" to `setsockopt`).
 private func _timeval(_ duration: Duration) -> timeval {
-    let (seconds, attoseconds) = duration.components
-    var microseconds = attoseconds / 1_000_000_000_000
-    if seconds == 0 && microseconds == 0 { microseconds = 1 }
-    return timeval(tv_sec: Int(seconds), tv_usec: Int(microseconds))
+    let microseconds = max(1, duration.whole(.microseconds(1)))
+    return timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: .init(microseconds % 1_000_000))
 }
 
 // MARK: - Reply ownership

@@ -1,5 +1,6 @@
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
 import Logging
 import Synchronization
@@ -22,9 +23,8 @@ import Synchronization
 /// stream deleted and re-fed, or trimmed past the read position), and the tail rebuilds the
 /// history from what Redis holds now, logging why.
 public final class PrintTail: Sendable {
-    /// Trading days of prints kept in memory (and in the stream): rwvap_5d at "now" needs 5,
-    /// one more covers a job whose as_of lies in the previous session.
-    public static let retentionTradingDays = 6
+    /// Trading days of prints kept in memory, before each symbol's newest print.
+    public static let retentionTradingDays = PrintRetention.workerTradingDays
     static let pageSize = 10_000
 
     private struct State {
@@ -157,7 +157,7 @@ public final class PrintTail: Sendable {
             let (applied, rebuilds) = state.withLock { ($0.lastID, $0.rebuilds) }
             if (!replaced || rebuilds > rebuildsAtStart) && applied >= (id ?? .zero) { return true }
             if clock.now >= deadline { return false }
-            _sleep(microseconds: 200)
+            sleepThread(for: .microseconds(200))
         }
     }
 
@@ -295,11 +295,3 @@ struct _ParsedPrints {
         return touched
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-func _sleep(microseconds: UInt32) { usleep(microseconds) }
-#elseif canImport(Darwin)
-import Darwin
-func _sleep(microseconds: UInt32) { usleep(microseconds) }
-#endif

@@ -32,6 +32,7 @@ final class ResilientRedis: Sendable {
         _ body: (RedisConnection) throws(RedisError) -> T
     ) throws(RedisError) -> T? {
         var backOff = BackOff()
+        var said = false
         while true {
             do throws(RedisError) {
                 let c = try live()
@@ -50,7 +51,8 @@ final class ResilientRedis: Sendable {
                 outage.failed(why)
                 if isStopping() {
                     if !persistent { return nil }
-                    backOff.sayOnce(whileStopped)
+                    if !said { whileStopped?() }
+                    said = true
                 }
                 backOff.wait()
             }
@@ -149,26 +151,4 @@ final class OutageLog: Sendable {
         }
         if let since { logger.notice("Redis \(target) reachable again after \(since.duration(to: .now))") }
     }
-}
-
-/// 100 ms doubling to 5 s, and a message said at most once.
-private struct BackOff {
-    var delay: Duration = .milliseconds(100)
-    var said = false
-
-    mutating func wait() {
-        _sleep(delay)
-        delay = min(delay * 2, .seconds(5))
-    }
-
-    mutating func sayOnce(_ message: (() -> Void)?) {
-        if !said { message?() }
-        said = true
-    }
-}
-
-func _sleep(_ d: Duration) {
-    let (s, atto) = d.components
-    let us = s * 1_000_000 + atto / 1_000_000_000_000
-    _sleep(microseconds: UInt32(clamping: max(0, us)))
 }

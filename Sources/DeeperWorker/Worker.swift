@@ -1,5 +1,6 @@
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
 import Foundation
 import Logging
@@ -119,7 +120,7 @@ public final class Worker: Service, Sendable {
                 _ = try redis.perform { (c) throws(RedisError) in try tail.tailOnce(c, block: .seconds(1)) }
             } catch {
                 logger.error("Worker \(name) tail: \(error)")
-                _sleep(.seconds(1))
+                sleepThread(for: .seconds(1))
             }
         }
     }
@@ -130,7 +131,7 @@ public final class Worker: Service, Sendable {
     /// worker's (no other worker hands it back) until it is written.
     private func heartbeatLoop() {
         let redis = makeConnection(commandTimeout: .seconds(10), until: { self.isDone })
-        let ttl = max(1, Int(configuration.heartbeatInterval.components.seconds) * 3)
+        let ttl = max(1, Int(configuration.heartbeatInterval.whole(.seconds(1))) * 3)
         let started = Nanos.iso8601(WallClock.now())
         while !isDone {
             var w = JSONWriter()
@@ -149,29 +150,17 @@ public final class Worker: Service, Sendable {
             } catch {
                 logger.error("Worker \(name) heartbeat: \(error)")
             }
-            var slept: Duration = .zero
-            while slept < configuration.heartbeatInterval && !isDone {
-                _sleep(.milliseconds(100))
-                slept += .milliseconds(100)
-            }
+            sleepThread(for: configuration.heartbeatInterval, checkingEvery: .milliseconds(100), until: { isDone })
         }
         _ = redis.attempt { (c) throws(RedisError) in try c.command(["DEL", RedisKeys.heartbeat(name)]) }
     }
 
     /// Hands back the jobs of every worker whose heartbeat has expired.
     func reapDeadWorkers(_ c: RedisConnection) throws(RedisError) {
-        var cursor = "0"
-        repeat {
-            let reply = try c.command(["SCAN", cursor, "MATCH", RedisKeys.processingPrefix + "*", "COUNT", "1000"])
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { return }
-            cursor = next
-            for key in parts[1].array ?? [] {
-                guard let key = key.string else { continue }
-                let owner = String(key.dropFirst(RedisKeys.processingPrefix.count))
-                if owner == name { continue }
-                try handBack(c, owner: owner, force: false)
-            }
-        } while cursor != "0"
+        try c.scan(match: RedisKeys.processingPrefix + "*") { (key) throws(RedisError) in
+            let owner = String(key.dropFirst(RedisKeys.processingPrefix.count))
+            if owner != name { try handBack(c, owner: owner, force: false) }
+        }
     }
 
     /// Jobs a previous run under this name held when it died go back to the queue at start.
@@ -218,6 +207,7 @@ public final class Worker: Service, Sendable {
     /// ARGV: max hand-backs, this worker, timestamp, force, status key prefix, status TTL,
     /// events channel, `queued` status JSON, `failed` status JSON. Returns {requeued, dead,
     /// dropped}. Status keys are derived from job ids, so this assumes one Redis, not a cluster.
+    /// A job's id counts only if `JobRequest.isValidJobID` would take it (the same rule in Lua).
     static let handBackScript = finalStatusFunction + """
 
         local function say(id, status)
@@ -311,7 +301,7 @@ public final class Worker: Service, Sendable {
         // silences this worker's heartbeat or lets the stream fall behind.
         configuration.computePriority.applyToCurrentThread()
         let redis = makeConnection(commandTimeout: configuration.pollTimeout + .seconds(10), until: { self.isStopping })
-        let seconds = max(1, Int(configuration.pollTimeout.components.seconds))
+        let seconds = max(1, configuration.pollTimeout.whole(.seconds(1)))
         let processing = RedisKeys.processing(name)
         var more = RedisCommandBatch()
         for _ in 1..<Self.maxBatch { more.append(["LMOVE", RedisKeys.jobs, processing, "RIGHT", "LEFT"]) }
@@ -329,7 +319,7 @@ public final class Worker: Service, Sendable {
                 try process(jobs, redis)
             } catch {
                 logger.error("Worker \(name) job loop: \(error)")
-                _sleep(.seconds(1))
+                sleepThread(for: .seconds(1))
             }
         }
     }
@@ -435,7 +425,9 @@ public final class Worker: Service, Sendable {
         if !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
             logger.warning("Worker \(name): jobs computed before the tail reached \(newest.map { "\($0)" } ?? "the stream's end")")
         }
+        #if DEBUG
         if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
+        #endif
 
         let history = tail.snapshot()
         let overTime = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"
@@ -512,9 +504,11 @@ public final class Worker: Service, Sendable {
 
     static func bytes(_ arguments: [String]) -> [[UInt8]] { arguments.map { Array($0.utf8) } }
 
+    #if DEBUG
     /// The test-only slow-job hook: sleeps in small steps (so it notices nothing but time).
     private func testDelay(until end: ContinuousClock.Instant) {
-        while ContinuousClock.now < end { _sleep(.milliseconds(20)) }
+        sleepThread(for: ContinuousClock.now.duration(to: end), checkingEvery: .milliseconds(20))
     }
+    #endif
 
 }

@@ -21,8 +21,11 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(2)
     /// How many times a job may be handed back after its worker died before it goes to the dead list.
     public var maxHandbacks = 3
-    /// Test-only: sleep this long inside every job (to kill or stop a worker mid-job).
+    #if DEBUG
+    /// Test-only, in debug builds alone: sleep this long inside every job (to kill or stop a
+    /// worker mid-job).
     public var testJobDelay: Duration = .zero
+    #endif
     /// `MAX_FUTURE`: stream entries stamped further ahead of their arrival are skipped.
     public var futureTolerance: FutureTolerance = .default
 
@@ -74,9 +77,18 @@ public struct WorkerConfiguration: Sendable {
     }
 
     static func seconds(_ variable: String, _ text: String) throws -> Duration {
-        guard let s = Double(text), s > 0, s < 1e6 else {
+        guard let s = Double(text) else {
             throw RedisConfigurationError(variable: variable, value: text, reason: "must be a positive number of seconds")
         }
-        return .milliseconds(Int64(s * 1000))
+        return try seconds(variable, s)
+    }
+
+    /// `seconds` as a duration, if it is positive and under 10⁶ (the setting `name` says why not).
+    public static func seconds(_ name: String, _ seconds: Double) throws -> Duration {
+        guard seconds > 0, seconds < 1e6 else {
+            throw RedisConfigurationError(
+                variable: name, value: "\(seconds)", reason: "must be a positive number of seconds")
+        }
+        return .seconds(seconds)
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
-import DeeperWorker
 import Foundation
 
 /// `deeper-worker-bench`: what one running `deeper worker` sustains, measured from outside

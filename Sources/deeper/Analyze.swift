@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeeperCLI
 import DeeperData
 import DeeperKernels
 import Foundation

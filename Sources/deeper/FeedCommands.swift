@@ -1,8 +1,9 @@
 import ArgumentParser
+import DeeperCLI
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
-import DeeperWorker
 import Foundation
 
 struct Replay: ParsableCommand {
@@ -202,19 +203,17 @@ struct Submit: ParsableCommand {
         var last = ""
         while Date() < deadline {
             let reply = try? connection.command(["GET", RedisKeys.status(job.jobID)])
-            if let text = reply?.string,
-                let status = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-            {
-                let state = status["status"] as? String ?? "?"
-                let message = status["message"] as? String ?? ""
+            if let bytes = reply?.bytes, let status = JobStatusMessage.decode(bytes) {
+                let state = status.status
+                let message = status.message ?? ""
                 if message != last { printError("deeper: \(state): \(message)") }
                 last = message
-                if state == "completed" {
+                if status.state == .completed {
                     let result = try connection.command(["GET", RedisKeys.result(job.jobID)])
                     print(ResultSummary.render(result.string ?? "{}", top: top), terminator: "")
                     return
                 }
-                if state == "failed" { throw ExitCode(1) }
+                if status.state == .failed { throw ExitCode(1) }
             }
             Thread.sleep(forTimeInterval: 0.05)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeeperCLI
 import DeeperKernels
 import DeeperWorker
 import Foundation
@@ -61,8 +62,11 @@ struct WorkerCommand: AsyncParsableCommand {
         help: ArgumentHelp("Skip stream entries stamped more than this many seconds ahead of their arrival (default $MAX_FUTURE, else 300).", valueName: "SECONDS"))
     var maxFuture: String?
 
+    #if DEBUG
+    /// Test-only (debug builds: the tests and the chaos harness): sleep this long in every job.
     @Option(name: .customLong("test-job-delay-ms"), help: .hidden)
     var testJobDelayMilliseconds: Int = 0
+    #endif
 
     func run() async throws {
         // Before anything else: a SIGTERM while the worker starts must stop it cleanly too.
@@ -76,13 +80,19 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         c.redis = try redis.configuration()
         if let name { c.name = name }
-        if let pollTimeout { c.pollTimeout = .milliseconds(Int64(pollTimeout * 1000)) }
-        if let maxJobTime { c.maxJobTime = .milliseconds(Int64(maxJobTime * 1000)) }
+        do {
+            if let pollTimeout { c.pollTimeout = try WorkerConfiguration.seconds("--poll-timeout", pollTimeout) }
+            if let maxJobTime { c.maxJobTime = try WorkerConfiguration.seconds("--max-job-time", maxJobTime) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if let threads { c.threads = threads }
         if let computePriority { c.computePriority = computePriority }
         c.rules = try loadRules(path: rules)
         if let maxFuture { c.futureTolerance = try futureTolerance(flag: maxFuture) }
+        #if DEBUG
         c.testJobDelay = .milliseconds(testJobDelayMilliseconds)
+        #endif
 
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

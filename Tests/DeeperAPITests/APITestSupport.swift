@@ -1,6 +1,6 @@
+import DeeperQueue
 import DeeperRedis
 import DeeperTestSupport
-import DeeperWorker
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

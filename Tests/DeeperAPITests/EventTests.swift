@@ -1,7 +1,7 @@
 import DeeperData
+import DeeperQueue
 import DeeperRedis
 import DeeperTestSupport
-import DeeperWorker
 import Foundation
 import HummingbirdTesting
 import HummingbirdWSTesting

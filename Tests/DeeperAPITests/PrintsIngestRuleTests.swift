@@ -1,8 +1,8 @@
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
 import DeeperTestSupport
-import DeeperWorker
 import Foundation
 import HummingbirdTesting
 import Testing

@@ -1,8 +1,8 @@
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
 import DeeperTestSupport
-import DeeperWorker
 import Foundation
 import HummingbirdTesting
 import Testing
@@ -393,6 +393,10 @@ struct RouteTests {
             #expect(response.status == .ok)
             #expect(response.contentType == "text/html; charset=utf-8")
             let page = response.text
+            // Byte for byte the file in the repository.
+            let file = try Data(
+                contentsOf: DeeperProcess.repository.appendingPathComponent("Sources/DeeperAPI/Resources/index.html"))
+            #expect(Array(response.body.readableBytesView) == Array(file))
             #expect(page.contains("<title>Deeper Analysis</title>"))
             #expect(page.contains(#"id="refresh""#))
             for column in ["Symbol", "Last", "GOD", "ROD", "GRPAN", "RWVAP 1d", "SRPAN score", "Ticks"] {

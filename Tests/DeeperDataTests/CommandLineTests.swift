@@ -18,6 +18,15 @@ import Testing
         return url.path
     }
 
+    /// A seconds flag out of range is a usage error, as the variable is, not a crash.
+    @Test func workerRefusesSecondsFlagsOutOfRange() throws {
+        for (flag, value) in [("--poll-timeout", "1e300"), ("--max-job-time", "0")] {
+            let r = try Self.deeper(["worker", flag, value, "--redis-port", "1"])
+            #expect(r.status == 64, "\(flag) \(value): \(r.stderr)")
+            #expect(r.stderr.contains(flag) && r.stderr.contains("must be a positive number of seconds"), "\(r.stderr)")
+        }
+    }
+
     @Test func analyzeSampleShowsTheTable() throws {
         let r = try Self.deeper(["analyze", "fixtures/sample-prints.csv", "--universe", "fixtures/sample-universe.csv"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -62,7 +62,7 @@ import Testing
         #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
     }
 
-    /// Every field of `expected` must be in `actual` and equal (doubles within SPEC §10's tolerance).
+    /// Every field of `expected` must be in `actual` and equal (doubles within SPEC §10.2's tolerance).
     static func compare(_ expected: Any, _ actual: Any, path: String, into out: inout [String]) {
         switch expected {
         case let e as [String: Any]:

@@ -2,7 +2,7 @@ import Testing
 
 @testable import DeeperKernels
 
-// Known answers, each worked out by hand from SPEC in the comments, on both the fast path
+// Known answers, each worked out by hand from docs/SPEC.md in the comments, on both the fast path
 // (`KernelWorkspace`) and the reference (`ReferenceKernels`).
 //
 // Dates are ordinary weeks with no holiday: 2025-03-10..14 (Mon–Fri, EDT: the 09:30 ET open is
@@ -135,7 +135,7 @@ struct KnownAnswerTests {
         expectWindow(m[.latestPan], "24.90", concentration: 62.5, count: 8, lots: 2306)
         #expect(m[.latestPan].deviationVsLast == 0)
         #expect(
-            m[.latestPan].topPrices == [
+            m.topPrices(.latestPan) == [
                 PriceWeight(price: ticks("24.90"), weight: 1000), PriceWeight(price: ticks("25.10"), weight: 1000),
                 PriceWeight(price: ticks("25.00"), weight: 800),
             ])
@@ -701,7 +701,7 @@ struct KnownAnswerTests {
             #expect(m.god == nil && m.rod == nil, sourceLocation: sourceLocation)
             for w in GRPANWindow.allCases {
                 expectEmptyWindow(m[w], sourceLocation: sourceLocation)
-                #expect(m[w].topPrices == [], sourceLocation: sourceLocation)
+                #expect(m.topPrices(w) == [], sourceLocation: sourceLocation)
             }
             for w in RWVAPWindow.allCases {
                 expectRWVAP(
@@ -735,11 +735,11 @@ struct KnownAnswerTests {
             PriceWeight(price: ticks($0.0), weight: Int64($0.1))
         }
         let detailed = path.analyze(testPrints, detail: true)
-        for w in GRPANWindow.allCases { #expect(detailed[w].topPrices == top5, "\(w.name)") }
+        for w in GRPANWindow.allCases { #expect(detailed.topPrices(w) == top5, "\(w.name)") }
         #expect(detailed[.latestPan].grpanPrice == ticks("25.00"))
 
         let plain = path.analyze(testPrints)
-        for w in GRPANWindow.allCases { #expect(plain[w].topPrices == nil) }
+        for w in GRPANWindow.allCases { #expect(plain.topPrices(w) == nil) }
 
         let store = makeStore([("TEST", testPrints)])
         let range = store.range(ofSymbol: 0)

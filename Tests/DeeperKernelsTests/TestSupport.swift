@@ -84,7 +84,7 @@ func makeStore(_ symbols: [(String, [TestPrint])], rules: Rules = .default) -> P
 enum KernelPath: String, CaseIterable, CustomTestStringConvertible {
     /// `KernelWorkspace`, the path the engine runs.
     case fast
-    /// `ReferenceKernels`, SPEC written out plainly.
+    /// `ReferenceKernels`, docs/SPEC.md written out plainly.
     case reference
 
     var testDescription: String { rawValue }
@@ -120,7 +120,7 @@ enum KernelPath: String, CaseIterable, CustomTestStringConvertible {
     }
 }
 
-/// Whether two reported doubles agree as SPEC §10 asks: within max(1e-9 × |x|, 1e-9); nil only with nil.
+/// Whether two reported doubles agree as SPEC §10.2 asks: within max(1e-9 × |x|, 1e-9); nil only with nil.
 func isClose(_ a: Double?, _ b: Double?) -> Bool {
     switch (a, b) {
     case (nil, nil): return true

@@ -8,12 +8,17 @@ import Darwin
 #endif
 
 /// The built `deeper` executable, found beside the test bundle (`swift build --build-tests`
-/// builds it there), run as a child process the test owns.
+/// builds it there, with `deeper-api`, which `deeper serve` runs), run as a child process the
+/// test owns.
 public final class DeeperProcess: Sendable {
     /// Where the executables of this build are.
-    public static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("deeper")
-    }
+    public static var directory: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
+
+    /// `deeper`.
+    public static var binary: URL { directory.appendingPathComponent("deeper") }
+
+    /// `deeper-api`, the HTTP server that `deeper serve` runs.
+    public static var apiBinary: URL { directory.appendingPathComponent("deeper-api") }
 
     /// The repository root (fixtures live there).
     public static let repository = URL(fileURLWithPath: #filePath)
@@ -33,8 +38,10 @@ public final class DeeperProcess: Sendable {
     /// read. Relative paths in `arguments` are the caller's business: pass absolute ones
     /// (`DeeperProcess.path("fixtures/…")`).
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            throw SupportError("build the executables first: swift build --build-tests (looked at \(Self.binary.path))")
+        for needed in arguments.first == "serve" ? [Self.binary, Self.apiBinary] : [Self.binary] {
+            guard FileManager.default.isExecutableFile(atPath: needed.path) else {
+                throw SupportError("build the executables first: swift build --build-tests (looked at \(needed.path))")
+            }
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-proc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Field-by-field comparison of parsed JSON: every field of `expected` must be in `actual`
-/// and equal, numbers within SPEC §10's tolerance max(1e-9·|x|, 1e-9). Keys starting with `_`
+/// and equal, numbers within SPEC §10.2's tolerance max(1e-9·|x|, 1e-9). Keys starting with `_`
 /// and those in `ignoring` are skipped. Returns one line per mismatch.
 public func jsonMismatches(_ expected: Any, _ actual: Any, path: String = "", ignoring: Set<String> = []) -> [String] {
     var out: [String] = []

@@ -1,5 +1,6 @@
 import DeeperData
 import DeeperKernels
+import DeeperQueue
 import DeeperRedis
 import DeeperWorker
 import Foundation

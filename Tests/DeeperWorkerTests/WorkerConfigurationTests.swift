@@ -1,4 +1,5 @@
 import DeeperKernels
+import DeeperRedis
 import DeeperWorker
 import Testing
 
@@ -25,5 +26,16 @@ import Testing
             #expect(text.contains("realtime"), "\(text)")
             #expect(text.contains("normal, low, idle"), "\(text)")
         }
+    }
+
+    @Test func secondsAreCheckedAlikeFromTheEnvironmentAndFlags() throws {
+        let c = try WorkerConfiguration.fromEnvironment(["POLL_TIMEOUT": "1.5", "MAX_JOB_TIME": "0.25"], pid: 1)
+        #expect(c.pollTimeout == .milliseconds(1_500))
+        #expect(c.maxJobTime == .milliseconds(250))
+        #expect(try WorkerConfiguration.seconds("--poll-timeout", 2) == .seconds(2))
+        for bad in [0, -1, 1e6, 1e300, .nan, .infinity] {
+            #expect(throws: RedisConfigurationError.self) { try WorkerConfiguration.seconds("--poll-timeout", bad) }
+        }
+        #expect(throws: RedisConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["POLL_TIMEOUT": "soon"], pid: 1) }
     }
 }

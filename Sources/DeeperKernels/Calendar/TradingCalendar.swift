@@ -10,7 +10,7 @@
 /// (1990-01-02 14:30Z) have no anchor day: ``anchorDay(at:)`` is nil, ``windowStart(tradingDays:at:)``
 /// is `Int64.min` ("everything is visible") and ``isSessionOpen(at:)`` is false.
 ///
-/// The holiday rules are SPEC's; they match the NYSE's real full-day closures from 2007 on
+/// The holiday rules are SPEC §3's; they match the NYSE's real full-day closures from 2007 on
 /// (with the default extra closures). Before 2007 they are only an approximation of history
 /// (no 2001 or 2004 closures, for example), which no SPEC figure depends on.
 ///
@@ -33,7 +33,7 @@ public struct TradingCalendar: Sendable {
     /// The extra closures, as days since the epoch.
     let extraClosureDays: Set<Int>
 
-    /// Builds the calendar: SPEC's holiday rules plus `extraClosures` (pass
+    /// Builds the calendar: SPEC §3's holiday rules plus `extraClosures` (pass
     /// `Rules.extraClosures`). Extra closures on weekends or regular holidays change nothing.
     ///
     /// Takes a few milliseconds (about 68,000 trading days are tabulated), so build it once
@@ -146,6 +146,26 @@ public struct TradingCalendar: Sendable {
         // Clocks change on Sundays at 02:00, never inside a session, so the close is always
         // the open plus 6½ hours.
         return t - opens[i] < Self.sessionLength
+    }
+
+    /// `windowStart(tradingDays:at:)` from a day index `lastOpenIndex` already found for the
+    /// same instant (nil: before the first open), so one lookup serves every window of a symbol.
+    @inline(__always)
+    func windowStart(tradingDays n: Int, anchorIndex i: Int?) -> Int64 {
+        guard let i else { return .min }
+        return opens[max(0, i - (n - 1))]
+    }
+
+    /// `lastOpenIndex(atOrBefore:)`, trying `hint` first: consecutive symbols of one batch mostly
+    /// end on the same trading day, so the answer is usually the last one. Any `hint` is safe (it
+    /// is checked, and replaced by the answer).
+    @inline(__always)
+    func lastOpenIndex(atOrBefore t: Int64, hint: inout Int) -> Int? {
+        let h = hint
+        if h >= 0 && h < opens.count && opens[h] <= t && (h + 1 == opens.count || opens[h + 1] > t) { return h }
+        let found = lastOpenIndex(atOrBefore: t)
+        hint = found ?? -1
+        return found
     }
 
     // MARK: - Internals

@@ -10,7 +10,7 @@
 ///   Symbols the tail does not touch stay shared, and the snapshot never changes.
 /// * **Append in time order** (the common case) — O(1) amortized: one push per column.
 /// * **Append out of order** — a print older than its symbol's last print is inserted after
-///   every print with a time ≤ its own (equal times keep arrival order, SPEC §1): O(log n)
+///   every print with a time ≤ its own (equal times keep arrival order, SPEC §1.1): O(log n)
 ///   to find the place plus a move of the prints after it, so a print a little late costs little.
 /// * **Evict** — `evict(before:)` only advances a per-symbol start index (O(symbols × log n),
 ///   copying nothing even while a snapshot shares the columns); a symbol's dead prefix is
@@ -107,7 +107,7 @@ public struct LiveHistory: Sendable {
 
     /// The id of the symbol spelled by `utf8`, making it known if it is new.
     ///
-    /// A repeated symbol of up to 16 bytes (every legal symbol, SPEC §1) costs a small hash
+    /// A repeated symbol of up to 16 bytes (every legal symbol, SPEC §1.1) costs a small hash
     /// lookup and builds no `String`; the last symbol seen costs a compare.
     public mutating func internSymbol(utf8: UnsafeRawBufferPointer) -> Int {
         guard let key = _UTF8Key(utf8) else { return internSymbol(String(decoding: utf8, as: UTF8.self)) }

@@ -1,5 +1,5 @@
 /// Eligible prints of many symbols as struct-of-arrays columns, grouped by symbol and, within a
-/// symbol, sorted stably by time ("print order", SPEC §1).
+/// symbol, sorted stably by time ("print order", SPEC §1.1).
 ///
 /// The columns are what every kernel reads. `weight` is derived from `size`, `venue` and the
 /// rules once, when the columns are built, so the hot loops never branch on venue or size.
@@ -19,11 +19,13 @@ public struct PrintColumns: Sendable {
     /// GRPAN weight in thousandths (SPEC §2), from `Rules.grpanWeight`.
     public private(set) var weight: [Int32] = []
 
+    /// Empty columns.
     public init() {}
 
     /// The number of prints (the length of every column).
     public var count: Int { time.count }
 
+    /// Reserves room for `n` prints in every column.
     public mutating func reserveCapacity(_ n: Int) {
         time.reserveCapacity(n)
         price.reserveCapacity(n)
@@ -32,12 +34,82 @@ public struct PrintColumns: Sendable {
         weight.reserveCapacity(n)
     }
 
+    /// Appends one print to every column; the caller keeps print order (SPEC §1.1).
+    ///
+    /// - Parameters:
+    ///   - t: nanoseconds since the Unix epoch.
+    ///   - p: price in ticks.
+    ///   - s: shares.
+    ///   - v: venue index.
+    ///   - w: GRPAN weight in thousandths (`Rules.grpanWeight`).
     public mutating func append(time t: Int64, price p: Int64, size s: Int32, venue v: UInt16, weight w: Int32) {
         time.append(t)
         price.append(p)
         size.append(s)
         venue.append(v)
         weight.append(w)
+    }
+
+    /// Columns of `count` prints, each slot written once by `fill`, which must write every
+    /// slot of every column (`PrintStore` does: its counting sort fills each exactly once).
+    init(
+        count: Int,
+        fill: (
+            _ time: UnsafeMutableBufferPointer<Int64>, _ price: UnsafeMutableBufferPointer<Int64>,
+            _ size: UnsafeMutableBufferPointer<Int32>, _ venue: UnsafeMutableBufferPointer<UInt16>,
+            _ weight: UnsafeMutableBufferPointer<Int32>
+        ) -> Void
+    ) {
+        // Zeroed, not uninitialized: a slot `fill` missed would be a wrong print, never garbage.
+        var time = [Int64](repeating: 0, count: count)
+        var price = [Int64](repeating: 0, count: count)
+        var size = [Int32](repeating: 0, count: count)
+        var venue = [UInt16](repeating: 0, count: count)
+        var weight = [Int32](repeating: 0, count: count)
+        time.withUnsafeMutableBufferPointer { t in
+            price.withUnsafeMutableBufferPointer { p in
+                size.withUnsafeMutableBufferPointer { s in
+                    venue.withUnsafeMutableBufferPointer { v in
+                        weight.withUnsafeMutableBufferPointer { w in fill(t, p, s, v, w) }
+                    }
+                }
+            }
+        }
+        self.time = time
+        self.price = price
+        self.size = size
+        self.venue = venue
+        self.weight = weight
+    }
+
+    /// Whether `time[range]` never decreases.
+    static func isAscending(_ time: UnsafeMutableBufferPointer<Int64>, _ range: Range<Int>) -> Bool {
+        var previous = Int64.min
+        for k in range {
+            if time[k] < previous { return false }
+            previous = time[k]
+        }
+        return true
+    }
+
+    /// Sorts one symbol's slice of every column by time, stably (equal times keep their order).
+    /// Cold: only for a symbol whose prints arrived out of time order.
+    @inline(never)
+    static func sortStablyByTime(
+        _ range: Range<Int>, _ time: UnsafeMutableBufferPointer<Int64>, _ price: UnsafeMutableBufferPointer<Int64>,
+        _ size: UnsafeMutableBufferPointer<Int32>, _ venue: UnsafeMutableBufferPointer<UInt16>,
+        _ weight: UnsafeMutableBufferPointer<Int32>
+    ) {
+        let order = range.sorted { a, b in time[a] != time[b] ? time[a] < time[b] : a < b }
+        func permute<T>(_ column: UnsafeMutableBufferPointer<T>) {
+            let moved = order.map { column[$0] }
+            for (k, value) in zip(range, moved) { column[k] = value }
+        }
+        permute(time)
+        permute(price)
+        permute(size)
+        permute(venue)
+        permute(weight)
     }
 
     /// Inserts one print at `i` in every column: O(count − i).
@@ -61,12 +133,18 @@ public struct PrintColumns: Sendable {
 
 /// One print as parsed, before eligibility and grouping (used by parsers and feeds).
 public struct RawPrint: Sendable, Equatable {
+    /// Index into the parser's symbol names.
     public var symbol: Int32
+    /// Nanoseconds since the Unix epoch.
     public var time: Int64
+    /// Price in ticks of $0.0001.
     public var price: Int64
+    /// Shares.
     public var size: Int32
+    /// Index into the parser's venue names (0 = unknown).
     public var venue: UInt16
 
+    /// A print from its parsed fields.
     public init(symbol: Int32, time: Int64, price: Int64, size: Int32, venue: UInt16) {
         self.symbol = symbol
         self.time = time
@@ -78,15 +156,19 @@ public struct RawPrint: Sendable, Equatable {
 
 /// Interns strings (symbols, venues) to dense integer ids in first-seen order.
 public struct InternTable: Sendable {
+    /// Every name interned so far; a name's id is its index here.
     public private(set) var names: [String] = []
     private var ids: [String: Int] = [:]
 
+    /// An empty table.
     public init() {}
 
+    /// A table holding `names` (duplicates once) in order.
     public init(_ names: [String]) {
         for n in names { _ = intern(n) }
     }
 
+    /// The id of `name`, adding it if it is new.
     public mutating func intern(_ name: String) -> Int {
         if let id = ids[name] { return id }
         let id = names.count
@@ -95,7 +177,9 @@ public struct InternTable: Sendable {
         return id
     }
 
+    /// The id of `name`, or nil when it has not been interned.
     public func id(of name: String) -> Int? { ids[name] }
+    /// The number of distinct names.
     public var count: Int { names.count }
 }
 
@@ -103,7 +187,9 @@ public struct InternTable: Sendable {
 public struct PrintStore: Sendable {
     /// Symbol names; symbol `i`'s prints are `columns[offsets[i]..<offsets[i+1]]`.
     public let symbols: [String]
+    /// Where each symbol's prints start in `columns`, plus the end: `symbols.count + 1` entries.
     public let offsets: [Int]
+    /// Every symbol's eligible prints, grouped by symbol, each group in print order.
     public let columns: PrintColumns
     /// Venue names, upper-case; index 0 is the unknown venue "".
     public let venues: [String]
@@ -112,8 +198,10 @@ public struct PrintStore: Sendable {
 
     private let symbolIndex: [String: Int]
 
+    /// The number of eligible prints over all symbols.
     public var printCount: Int { columns.count }
 
+    /// The index of `symbol` (case-sensitive), or nil when the store has no such symbol.
     public func index(of symbol: String) -> Int? { symbolIndex[symbol] }
 
     /// The column range of symbol `i`.
@@ -122,9 +210,15 @@ public struct PrintStore: Sendable {
     /// Builds the store: drops ineligible prints, groups by symbol (symbols keep their id order),
     /// sorts each symbol stably by time and computes the weight column.
     ///
+    /// O(n) for time-ordered feeds: a counting sort by symbol writes every print once, straight
+    /// into its final slot of columns allocated at their final size; only a symbol whose prints
+    /// are out of time order is then sorted (stably, so equal times keep file order).
+    ///
     /// - Parameters:
     ///   - prints: parsed prints; `symbol` indexes `symbols`, `venue` indexes `venues`.
+    ///   - symbols: symbol names, by id.
     ///   - venues: venue names as seen (any case); index 0 must be the unknown venue "".
+    ///   - rules: eligibility (`minLot`) and the GRPAN weights.
     public init(prints: [RawPrint], symbols: [String], venues: [String], rules: Rules) {
         precondition(venues.first == "", "venue 0 must be the unknown venue")
         let upperVenues = venues.map { $0.uppercased() }
@@ -139,37 +233,26 @@ public struct PrintStore: Sendable {
         }
         for i in 0..<symbolCount { counts[i + 1] += counts[i] }
         let offsets = counts
-        var cursor = counts
         let total = offsets[symbolCount]
-        var order = [Int](repeating: 0, count: total)
-        for (i, p) in prints.enumerated() where p.size >= rules.minLot {
-            order[cursor[Int(p.symbol)]] = i
-            cursor[Int(p.symbol)] += 1
-        }
-        // Stable sort by time within each symbol, skipped when already in order.
-        for s in 0..<symbolCount {
-            let r = offsets[s]..<offsets[s + 1]
-            var sorted = true
-            var prev = Int64.min
-            for k in r {
-                let t = prints[order[k]].time
-                if t < prev { sorted = false; break }
-                prev = t
+        let columns = PrintColumns(count: total) { time, price, size, venue, weight in
+            var cursor = offsets
+            for p in prints where p.size >= rules.minLot {
+                let s = Int(p.symbol)
+                let k = cursor[s]
+                cursor[s] = k + 1
+                time[k] = p.time
+                price[k] = p.price
+                size[k] = p.size
+                venue[k] = p.venue
+                weight[k] = rules.grpanWeight(size: p.size, venueClass: weightOfVenue[Int(p.venue)])
             }
-            if !sorted {
-                let slice = order[r].enumerated().sorted { a, b in
-                    let ta = prints[a.element].time, tb = prints[b.element].time
-                    return ta != tb ? ta < tb : a.offset < b.offset
+            // Stable sort by time within each symbol, skipped when already in order.
+            for s in 0..<symbolCount {
+                let r = offsets[s]..<offsets[s + 1]
+                if !PrintColumns.isAscending(time, r) {
+                    PrintColumns.sortStablyByTime(r, time, price, size, venue, weight)
                 }
-                for (k, e) in zip(r, slice) { order[k] = e.element }
             }
-        }
-        var columns = PrintColumns()
-        columns.reserveCapacity(total)
-        for i in order {
-            let p = prints[i]
-            let w = rules.grpanWeight(size: p.size, venueClass: weightOfVenue[Int(p.venue)])
-            columns.append(time: p.time, price: p.price, size: p.size, venue: p.venue, weight: w)
         }
         self.symbols = symbols
         self.offsets = offsets

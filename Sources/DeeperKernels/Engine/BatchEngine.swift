@@ -2,9 +2,12 @@ import Synchronization
 
 /// One symbol to compute: where its prints are (nil when it has none) and its `avg_adv`.
 public struct SymbolRequest: Sendable {
+    /// The symbol's index in the `PrintStore` (or its `LiveHistory` id); nil when it has no prints.
     public var storeIndex: Int?
+    /// The symbol's `avg_adv` (SPEC §1.2); nil when unknown.
     public var avgADV: ExactDecimal?
 
+    /// A symbol to compute.
     public init(storeIndex: Int?, avgADV: ExactDecimal?) {
         self.storeIndex = storeIndex
         self.avgADV = avgADV
@@ -18,11 +21,15 @@ public struct SymbolRequest: Sendable {
 /// The engine computes on threads of its own at its `priority` (the caller joins in only when it
 /// already runs at that priority); `run` calls on one engine take turns.
 public final class BatchEngine: Sendable {
+    /// The number of compute threads.
     public let threads: Int
+    /// The priority of the compute threads.
     public let priority: ComputePriority
     private let workspaces: _WorkspaceSlots
     private let lanes: _LaneThreads
 
+    /// An engine with its compute threads started.
+    ///
     /// - Parameters:
     ///   - threads: compute threads; nil or 0 = every core.
     ///   - priority: how those threads share the CPU with the rest of the host.
@@ -55,8 +62,13 @@ public final class BatchEngine: Sendable {
 
     /// Computes every request; the result has one entry per request, in order.
     ///
-    /// - Parameter progress: called now and then from a worker thread with the number of
-    ///   symbols done so far.
+    /// - Parameters:
+    ///   - store: every symbol's prints.
+    ///   - requests: the symbols to compute, by index into `store`, with their `avg_adv`.
+    ///   - asOf: "now" for every symbol (SPEC §4).
+    ///   - parameters: rules, calendar and detail mode.
+    ///   - progress: called now and then from a worker thread with the number of symbols done
+    ///     so far.
     public func run(
         store: PrintStore, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
         progress: (@Sendable (Int) -> Void)? = nil
@@ -65,7 +77,15 @@ public final class BatchEngine: Sendable {
     }
 
     /// Computes every request from a `LiveHistory` snapshot, where `SymbolRequest.storeIndex` is
-    /// the history's symbol id; otherwise as `run(store:...)`.
+    /// the history's symbol id; otherwise as `run(store:requests:asOf:parameters:progress:)`.
+    ///
+    /// - Parameters:
+    ///   - history: a snapshot of the live history (it does not change while this runs).
+    ///   - requests: the symbols to compute, by history id, with their `avg_adv`.
+    ///   - asOf: "now" for every symbol (SPEC §4).
+    ///   - parameters: rules, calendar and detail mode; the rules should be the history's.
+    ///   - progress: called now and then from a worker thread with the number of symbols done
+    ///     so far.
     public func run(
         history: LiveHistory, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
         progress: (@Sendable (Int) -> Void)? = nil

@@ -24,6 +24,7 @@ public enum ComputePriority: String, Sendable, CaseIterable, CustomStringConvert
     /// starves the kernels: use `low` or `normal` there.
     case idle
 
+    /// The name as `deeper worker --compute-priority` takes it: `normal`, `low` or `idle`.
     public var description: String { rawValue }
 
     /// Gives the calling thread this priority; returns false when the system refused (the
@@ -64,7 +65,9 @@ enum _LinuxSchedulingPolicy {
 /// The calling thread's scheduling policy and nice value, as the kernel reports them (for
 /// tests and diagnostics); `policy` is nil where the system has no such notion.
 public struct ThreadSchedulingState: Sendable, Equatable {
+    /// The scheduling policy (`SCHED_OTHER`, `SCHED_BATCH`, `SCHED_IDLE`); nil off Linux.
     public var policy: Int32?
+    /// The nice value.
     public var nice: Int32
 
     /// The calling thread's state.
@@ -78,6 +81,9 @@ public struct ThreadSchedulingState: Sendable, Equatable {
     }
 
     /// What a thread at `priority` reports, on this system.
+    /// - Parameters:
+    ///   - priority: the priority a compute thread was given.
+    ///   - base: the state of the thread that started it.
     public static func expected(for priority: ComputePriority, from base: ThreadSchedulingState) -> ThreadSchedulingState {
         #if os(Linux)
         switch priority {

@@ -14,12 +14,17 @@ public final class KernelWorkspace {
     /// span exceeded `maxDenseSpan`: the tests' proof that the fast path computed what they compare.
     private(set) var referenceFallbacks = 0
 
+    /// An empty workspace; its scratch grows with the first symbols it computes.
     public init() {}
 
     /// Every metric of SPEC §5–§9 for one symbol; equal to `ReferenceKernels.analyzeSymbol`.
     ///
     /// - Parameters:
+    ///   - columns: the print columns.
     ///   - range: the symbol's slice of `columns` (eligible prints in print order).
+    ///   - avgADV: the symbol's `avg_adv`; nil when unknown (then nothing is excluded from RWVAP).
+    ///   - asOf: "now" (SPEC §4); `.last` resolves to the time of the symbol's last print.
+    ///   - parameters: rules, calendar and whether to produce `top_prices`.
     ///   - kernels: which kernels to run; the others' metrics stay empty (benchmarks time one
     ///     kernel at a time this way).
     public func analyzeSymbol(
@@ -42,16 +47,28 @@ public final class KernelWorkspace {
     }
 
     /// First index in `lo..<hi` with `time[i] >= t` (or `hi`).
+    ///
+    /// Branch-free: each step halves the interval with a conditional move, so the ten searches
+    /// of a symbol cost no mispredictions (a branchy search mispredicts about half its steps).
+    /// Invariant: the answer lies in `base...base + n`.
+    ///
+    /// - Precondition: `time[lo..<hi]` is readable and ascending.
     @inlinable
     static func lowerBound(_ time: UnsafePointer<Int64>, _ lo: Int, _ hi: Int, _ t: Int64) -> Int {
-        var lo = lo
-        var hi = hi
-        while lo < hi {
-            let mid = (lo &+ hi) >> 1
-            if time[mid] < t { lo = mid &+ 1 } else { hi = mid }
+        var base = lo
+        var n = hi &- lo
+        while n > 1 {
+            let half = n >> 1
+            // Safe: base + half - 1 < base + n ≤ hi.
+            base = time[base &+ half &- 1] < t ? base &+ half : base
+            n &-= half
         }
-        return lo
+        if n == 1 && time[base] < t { base &+= 1 }
+        return base
     }
+
+    /// The calendar day index of the previous symbol's as-of: the next symbol's usually matches.
+    private var calendarHint = -1
 
     /// The whole per-symbol computation over raw column pointers.
     ///
@@ -83,7 +100,9 @@ public final class KernelWorkspace {
         guard start < end else { return .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail) }
         let lastPrice = price[end - 1]
 
-        // Every window's start: the first index of its suffix of history.
+        // Every window's start: the first index of its suffix of history. One calendar lookup
+        // (the anchor day of `now`) serves every trading-day window.
+        let anchor = calendar.lastOpenIndex(atOrBefore: now, hint: &calendarHint)
         var starts = _WindowSlots<Int>(repeating: end)
         for w in GRPANWindow.all {
             starts[w] =
@@ -92,7 +111,7 @@ public final class KernelWorkspace {
                 case .minutes(let minutes):
                     Self.lowerBound(time, start, end, Self.instant(minutes: minutes, before: now))
                 case .tradingDays(let days):
-                    Self.lowerBound(time, start, end, calendar.windowStart(tradingDays: days, at: now))
+                    Self.lowerBound(time, start, end, calendar.windowStart(tradingDays: days, anchorIndex: anchor))
                 }
         }
         for w in RWVAPWindow.all {
@@ -101,7 +120,7 @@ public final class KernelWorkspace {
             if let same = GRPANWindow.all.first(where: { $0.length(rules) == .tradingDays(days) }) {
                 starts[w] = starts[same]
             } else {
-                starts[w] = Self.lowerBound(time, start, end, calendar.windowStart(tradingDays: days, at: now))
+                starts[w] = Self.lowerBound(time, start, end, calendar.windowStart(tradingDays: days, anchorIndex: anchor))
             }
         }
 
@@ -111,12 +130,7 @@ public final class KernelWorkspace {
         for w in GRPANWindow.all { sweepOrder[w.rawValue] = w }
         Self.sortLatestFirst(&sweepOrder) { starts[$0] }
         let sweepStart = kernels.contains(.grpan) ? starts[sweepOrder[GRPANWindow.count - 1]] : end
-        var lowest = Int64.max
-        var highest = Int64.min
-        for i in sweepStart..<end {
-            lowest = min(lowest, price[i])
-            highest = max(highest, price[i])
-        }
+        let (lowest, highest) = Self.priceBoundsUnsafe(price, sweepStart..<end)
         let width = sweepStart < end ? Int(highest - lowest) + 1 : 1
         guard width <= Self.maxDenseSpan else { return fallBackToReference(columns, range, avgADV, asOf, parameters) }
         if width > histogram.capacity { histogram.grow(to: width) }
@@ -160,17 +174,14 @@ public final class KernelWorkspace {
             } ?? 0
             grpan[w.rawValue] = MetricsAssembly.grpanWindow(
                 mode: sweepModes[k], printCount: end - s, realLotCount: sums[w].volume, bandCount: band)
-            if parameters.detail {
-                grpan[w.rawValue].topPrices = ReferenceKernels.topPrices(
-                    columns, window: s..<end, limit: ReferenceKernels.topPricesLimit)
-            }
         }
         MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
-        let emptyRWVAP = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: lastPrice, avgADV: avgADV, rules: rules)
+        let reported = RWVAPReported(avgADV: avgADV, multiplier: rules.extremeMultiplier)
+        let emptyRWVAP = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: lastPrice, reported: reported, rules: rules)
         var rwvap = InlineArray<3, RWVAPWindowMetrics>(repeating: emptyRWVAP)
         for w in RWVAPWindow.all where kernels.contains(.rwvap) && starts[w] < end {
             rwvap[w.rawValue] = MetricsAssembly.rwvapWindow(
-                sums[w].rwvap, lastPrice: lastPrice, avgADV: avgADV, rules: rules)
+                sums[w].rwvap, lastPrice: lastPrice, reported: reported, rules: rules)
         }
         let candidates = max(start, end - rules.srpanCandidates)..<end
         let srpan = kernels.contains(.srpan)
@@ -179,7 +190,16 @@ public final class KernelWorkspace {
         return SymbolMetrics(
             asOf: now, lastPrice: lastPrice, tickCount: end - start,
             god: MetricsAssembly.god(grpan, lastPrice: lastPrice),
-            rod: MetricsAssembly.rod(rwvap, lastPrice: lastPrice), grpan: grpan, rwvap: rwvap, srpan: srpan)
+            rod: MetricsAssembly.rod(rwvap, lastPrice: lastPrice), grpan: grpan, rwvap: rwvap, srpan: srpan,
+            topPrices: parameters.detail && kernels.contains(.grpan) ? detailTopPrices(columns, starts: starts, end: end) : nil)
+    }
+
+    /// Detail mode's `top_prices` of every GRPAN window (allocates: detail mode only).
+    @inline(never)
+    private func detailTopPrices(_ columns: PrintColumns, starts: _WindowSlots<Int>, end: Int) -> [[PriceWeight]] {
+        GRPANWindow.allCases.map {
+            ReferenceKernels.topPrices(columns, window: starts[$0]..<end, limit: ReferenceKernels.topPricesLimit)
+        }
     }
 
     /// A symbol whose GRPAN window spans more than `maxDenseSpan` ticks: too wide for the dense
@@ -191,6 +211,42 @@ public final class KernelWorkspace {
     ) -> SymbolMetrics {
         referenceFallbacks += 1
         return ReferenceKernels.analyzeSymbol(columns, range: range, avgADV: avgADV, asOf: asOf, parameters: parameters)
+    }
+
+    /// The lowest and highest of `price[range]` (`(Int64.max, Int64.min)` when empty).
+    ///
+    /// Prices are below 2^30 ticks (the parsers' limit), so they compare as `Int32`: four to an
+    /// SSE2 register, which has no 64-bit compare. Should any price lie outside `0..<2^31` (none
+    /// is ever parsed), the 64-bit twin `priceBoundsWide` answers instead.
+    ///
+    /// - Precondition: `range` lies within the buffer.
+    @inline(__always)
+    static func priceBoundsUnsafe(_ price: UnsafePointer<Int64>, _ range: Range<Int>) -> (Int64, Int64) {
+        var lowest = Int32.max
+        var highest = Int32.min
+        var bits: Int64 = 0
+        for i in range {
+            let p = price[i]
+            bits |= p
+            let p32 = Int32(truncatingIfNeeded: p)
+            lowest = min(lowest, p32)
+            highest = max(highest, p32)
+        }
+        // Some price negative or ≥ 2^31: its Int32 was not the price.
+        if bits >> 31 != 0 { return priceBoundsWide(price, range) }
+        return range.isEmpty ? (Int64.max, Int64.min) : (Int64(lowest), Int64(highest))
+    }
+
+    /// `priceBoundsUnsafe` in 64 bits, for prices outside `Int32`.
+    @inline(never)
+    static func priceBoundsWide(_ price: UnsafePointer<Int64>, _ range: Range<Int>) -> (Int64, Int64) {
+        var lowest = Int64.max
+        var highest = Int64.min
+        for i in range {
+            lowest = min(lowest, price[i])
+            highest = max(highest, price[i])
+        }
+        return (lowest, highest)
     }
 
     /// `now` minus `minutes`, or `Int64.min` when that is before every representable instant.
@@ -249,13 +305,17 @@ struct _WindowSlots<Value> {
 
 /// Which kernels `KernelWorkspace.analyzeSymbol` runs.
 public struct KernelSet: OptionSet, Sendable {
+    /// One bit per kernel.
     public let rawValue: UInt8
+    /// The set whose bits are `rawValue`.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The 7 GRPAN windows (and so GOD).
     public static let grpan = KernelSet(rawValue: 1)
     /// The 3 RWVAP windows (and so ROD).
     public static let rwvap = KernelSet(rawValue: 2)
+    /// SRPAN.
     public static let srpan = KernelSet(rawValue: 4)
+    /// Every kernel: what the engine runs.
     public static let all: KernelSet = [.grpan, .rwvap, .srpan]
 }

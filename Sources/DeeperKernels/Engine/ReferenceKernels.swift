@@ -21,8 +21,8 @@ public enum ReferenceKernels {
     ///   - parameters: rules, calendar and whether to produce `top_prices`.
     /// - Returns: the metrics; a symbol with no history gets nulls, zero counts, the empty SRPAN
     ///   result and `INSUFFICIENT_DATA` RWVAP windows that still report `avg_adv`.
-    ///   In detail mode every GRPAN window has `topPrices` (empty for an empty window); otherwise
-    ///   `topPrices` is nil.
+    ///   In detail mode `topPrices` has every GRPAN window's list (empty for an empty window);
+    ///   otherwise it is nil.
     public static func analyzeSymbol(
         _ columns: PrintColumns, range: Range<Int>, avgADV: ExactDecimal?, asOf: AsOf,
         parameters: AnalysisParameters
@@ -43,9 +43,11 @@ public enum ReferenceKernels {
         // SPEC §6: the seven GRPAN windows, in order.
         let windows = grpanWindowIndices(columns, history: history, asOf: now, parameters: parameters)
         var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
+        var topPrices: [[PriceWeight]]? = parameters.detail ? [] : nil
         for w in GRPANWindow.allCases {
-            grpan[w.rawValue] = grpanWindow(
-                columns, window: windows[w.rawValue], rules: rules, detail: parameters.detail)
+            let window = grpanWindow(columns, window: windows[w.rawValue], rules: rules, detail: parameters.detail)
+            grpan[w.rawValue] = window.metrics
+            if let top = window.topPrices { topPrices?.append(top) }
         }
         MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
 
@@ -67,7 +69,7 @@ public enum ReferenceKernels {
 
         return SymbolMetrics(
             asOf: now, lastPrice: lastPrice, tickCount: tickCount, god: god, rod: rod, grpan: grpan,
-            rwvap: rwvap, srpan: srpan)
+            rwvap: rwvap, srpan: srpan, topPrices: topPrices)
     }
 
     // MARK: - History (SPEC §4, §5)
@@ -78,7 +80,12 @@ public enum ReferenceKernels {
     /// of them when the cap is positive. Because `range` is sorted by time, it is a contiguous
     /// sub-range of `range`.
     ///
-    /// - Returns: `asOf` is the resolved instant, or nil when the history is empty (SPEC §10:
+    /// - Parameters:
+    ///   - columns: the print columns.
+    ///   - range: the symbol's slice of `columns`, sorted stably by time.
+    ///   - asOf: "now" (SPEC §4).
+    ///   - rules: `historyCap` comes from here.
+    /// - Returns: `asOf` is the resolved instant, or nil when the history is empty (SPEC §10.1:
     ///   such a symbol has a null timestamp); `range` is the history, empty when `asOf` is nil.
     public static func history(_ columns: PrintColumns, range: Range<Int>, asOf: AsOf, rules: Rules)
         -> (asOf: Int64?, range: Range<Int>)

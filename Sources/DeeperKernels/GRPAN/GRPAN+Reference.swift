@@ -2,7 +2,7 @@
 // line by line. The fast sweep in `GRPAN+Unsafe.swift` is held equal to it.
 
 extension ReferenceKernels {
-    /// How many prices detail mode reports per GRPAN window (SPEC §6 `top_prices`).
+    /// How many prices detail mode reports per GRPAN window (SPEC §6.1 `top_prices`).
     public static let topPricesLimit = 5
 
     /// The prints of each GRPAN window, in SPEC order (`GRPANWindow.allCases`).
@@ -24,9 +24,10 @@ extension ReferenceKernels {
         }
     }
 
-    /// One GRPAN window from its prints (deviations are linked later).
+    /// One GRPAN window from its prints (deviations are linked later), and in detail mode its
+    /// `top_prices` (nil otherwise).
     static func grpanWindow(_ columns: PrintColumns, window: [Int], rules: Rules, detail: Bool)
-        -> GRPANWindowMetrics
+        -> (metrics: GRPANWindowMetrics, topPrices: [PriceWeight]?)
     {
         let ranked = rankedPrices(columns, window: window)
         let mode = ranked.first?.price
@@ -36,10 +37,9 @@ extension ReferenceKernels {
         }
         var realLots: Int64 = 0
         for i in window { realLots += Int64(columns.size[i]) }
-        var metrics = MetricsAssembly.grpanWindow(
+        let metrics = MetricsAssembly.grpanWindow(
             mode: mode, printCount: window.count, realLotCount: realLots, bandCount: inBand)
-        if detail { metrics.topPrices = Array(ranked.prefix(topPricesLimit)) }
-        return metrics
+        return (metrics, detail ? Array(ranked.prefix(topPricesLimit)) : nil)
     }
 
     /// `grpan_price` of a set of prints: the price with the largest summed weight; on a tie, the

@@ -37,7 +37,7 @@ extension _GRPANHistogram {
     /// One newest-to-oldest pass over `[starts[6], end)` that yields the weighted mode of every
     /// suffix `[starts[k], end)`, written to `modes[k]` (nil for an empty suffix).
     ///
-    /// Why a running argmax is exact under SPEC's tie rule: going backwards, adding print `i` at
+    /// Why a running argmax is exact under SPEC §6.1's tie rule: going backwards, adding print `i` at
     /// price `p` makes `i` the first print of `p` in the suffix, earlier than the first print of
     /// any other price already seen. So `p` takes the lead when its weight reaches (`>=`) the
     /// leader's, and no other price's rank changes.
@@ -78,14 +78,48 @@ extension _GRPANHistogram {
     }
 
     /// How many of `price[range]` lie within `band` ticks of `center`, inclusive (SPEC §6
-    /// `concentration_percent`), eight prices at a time in `SIMD8` lanes.
+    /// `concentration_percent`), in SIMD lanes.
     ///
     /// One unsigned compare per lane tests `low ≤ p ≤ low + 2·band`: below `low` wraps to a huge
-    /// unsigned value. Lanes count in `UInt64` (no overflow below 2^64 prints); the last
-    /// `range.count % 8` prices take the scalar tail.
+    /// unsigned value. Prices are below 2^30 ticks (the parsers' limit, $99,999.9999), so with a
+    /// band up to 2^28 ticks every `p − low` fits an `Int32`: the count runs in 32-bit lanes, 8
+    /// prices in two SSE2 registers. A wider band takes the 64-bit twin.
     ///
-    /// - Precondition: `range` lies within the buffer; `band ≥ 0`.
+    /// - Precondition: `range` lies within the buffer; `band ≥ 0`; prices in `1..<2^30`.
     static func bandCountUnsafe(price: UnsafePointer<Int64>, range: Range<Int>, center: Int64, band: Int64) -> Int {
+        guard band <= 1 << 28 && center < 1 << 30 else {
+            return bandCountWideUnsafe(price: price, range: range, center: center, band: band)
+        }
+        let low = center &- band
+        let span = UInt32(truncatingIfNeeded: 2 &* band)
+        let lowLanes = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: low))
+        let spanLanes = SIMD8<UInt32>(repeating: span)
+        let raw = UnsafeRawPointer(price)
+        var n = 0
+        var i = range.lowerBound
+        // Blocks of at most 2^31 prices, so no 32-bit lane can overflow before it is folded.
+        while range.upperBound &- i >= 8 {
+            let blockEnd = i &+ min((range.upperBound &- i) & ~7, 1 << 31)
+            var lanes = SIMD8<UInt32>(repeating: 0)
+            while i < blockEnd {
+                // Safe: i + 8 ≤ blockEnd ≤ range.upperBound, inside the buffer.
+                let p = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD8<Int64>.self)
+                let offset = SIMD8<UInt32>(truncatingIfNeeded: SIMD8<Int32>(truncatingIfNeeded: p) &- lowLanes)
+                lanes &+= SIMD8<UInt32>(repeating: 1).replacing(with: 0, where: offset .> spanLanes)
+                i &+= 8
+            }
+            n &+= Int(lanes.wrappedSum())
+        }
+        while i < range.upperBound {
+            n &+= UInt64(bitPattern: price[i] &- low) <= UInt64(span) ? 1 : 0
+            i &+= 1
+        }
+        return n
+    }
+
+    /// `bandCountUnsafe` in 64-bit lanes, for any band.
+    @inline(never)
+    static func bandCountWideUnsafe(price: UnsafePointer<Int64>, range: Range<Int>, center: Int64, band: Int64) -> Int {
         let low = center &- band
         let span = UInt64(bitPattern: 2 &* band)
         var lanes = SIMD8<UInt64>(repeating: 0)

@@ -6,6 +6,8 @@
 
 /// Names of the GRPAN windows, in SPEC §6 order (the order `deviation_vs_prev_window` follows).
 public enum GRPANWindow: Int, CaseIterable, Sendable {
+    /// A GRPAN window: `latestPan` holds the last prints, `pan10m` to `pan3h` reach back minutes,
+    /// `pan1d` and `pan3d` trading days (SPEC §6.2); ``name`` is its JSON key.
     case latestPan, pan10m, pan30m, pan1h, pan3h, pan1d, pan3d
 
     /// The number of windows: the size of `SymbolMetrics.grpan`.
@@ -65,6 +67,7 @@ public struct PriceWeight: Sendable, Equatable {
     /// Thousandths.
     public var weight: Int64
 
+    /// A price and its summed weight.
     public init(price: Int64, weight: Int64) {
         self.price = price
         self.weight = weight
@@ -72,23 +75,34 @@ public struct PriceWeight: Sendable, Equatable {
 }
 
 /// One GRPAN window's numbers (SPEC §6). Prices and deviations are exact, in ticks.
+///
+/// Plain numbers only, so that the seven windows of a symbol copy as bytes; detail mode's
+/// `top_prices` live in `SymbolMetrics.topPrices`.
 public struct GRPANWindowMetrics: Sendable, Equatable {
+    /// The weighted mode in ticks; nil for an empty window.
     public var grpanPrice: Int64?
+    /// The percentage of the window's prints within the concentration range of `grpanPrice`;
+    /// nil for an empty window.
     public var concentrationPercent: Double?
+    /// The number of prints in the window.
     public var printCount: Int
+    /// The window's total shares.
     public var realLotCount: Int64
+    /// Last price minus `grpanPrice`, in ticks; nil for an empty window.
     public var deviationVsLast: Int64?
+    /// `grpanPrice` minus that of the nearest earlier window with a price, in ticks; nil when there
+    /// is none or this window is empty.
     public var deviationVsPrevWindow: Int64?
-    /// Only in detail mode.
-    public var topPrices: [PriceWeight]?
 
+    /// A window with no prints: nulls and zero counts, no `topPrices`.
     public static let empty = GRPANWindowMetrics(
         grpanPrice: nil, concentrationPercent: nil, printCount: 0, realLotCount: 0,
-        deviationVsLast: nil, deviationVsPrevWindow: nil, topPrices: nil)
+        deviationVsLast: nil, deviationVsPrevWindow: nil)
 
+    /// A window's numbers from their parts; `MetricsAssembly.grpanWindow` builds them from a mode.
     public init(
         grpanPrice: Int64?, concentrationPercent: Double?, printCount: Int, realLotCount: Int64,
-        deviationVsLast: Int64?, deviationVsPrevWindow: Int64?, topPrices: [PriceWeight]?
+        deviationVsLast: Int64?, deviationVsPrevWindow: Int64?
     ) {
         self.grpanPrice = grpanPrice
         self.concentrationPercent = concentrationPercent
@@ -96,7 +110,6 @@ public struct GRPANWindowMetrics: Sendable, Equatable {
         self.realLotCount = realLotCount
         self.deviationVsLast = deviationVsLast
         self.deviationVsPrevWindow = deviationVsPrevWindow
-        self.topPrices = topPrices
     }
 }
 
@@ -110,7 +123,7 @@ extension MetricsAssembly {
         return GRPANWindowMetrics(
             grpanPrice: mode, concentrationPercent: 100.0 * Double(bandCount) / Double(printCount),
             printCount: printCount, realLotCount: realLotCount, deviationVsLast: nil,
-            deviationVsPrevWindow: nil, topPrices: nil)
+            deviationVsPrevWindow: nil)
     }
 
     /// Fills `deviation_vs_last` and `deviation_vs_prev_window` in window order; the previous

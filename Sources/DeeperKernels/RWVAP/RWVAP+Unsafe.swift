@@ -18,6 +18,9 @@ extension SegmentSums {
         price: UnsafePointer<Int64>, size: UnsafePointer<Int32>, range: Range<Int>, effectiveSizeLimit: Int64
     ) -> SegmentSums {
         var total = SegmentSums()
+        // Sizes are positive Int32s, so `s ≤ limit` is `s ≤ min(limit, Int32.max)`, and the test
+        // can run in 32-bit lanes (SSE2 has no 64-bit compare). A negative limit excludes all.
+        let limit32 = Int32(truncatingIfNeeded: max(-1, min(effectiveSizeLimit, Int64(Int32.max))))
         var blockStart = range.lowerBound
         while blockStart < range.upperBound {
             let blockEnd = min(range.upperBound, blockStart + blockLength)
@@ -27,11 +30,13 @@ extension SegmentSums {
             var low: UInt64 = 0
             var high: UInt64 = 0
             for i in blockStart..<blockEnd {
-                let s = UInt64(UInt32(bitPattern: size[i]))
+                let s32 = size[i]
+                let s = UInt64(UInt32(bitPattern: s32))
                 // Prices fit 30 bits: going through UInt32 lets the compiler use 32×32→64 multiplies.
                 let p = UInt64(UInt32(truncatingIfNeeded: price[i]))
-                // All-ones when effective, zero when excluded: a select without a branch.
-                let keep: UInt64 = Int64(s) <= effectiveSizeLimit ? ~0 : 0
+                // All-ones when effective, zero when excluded, without a branch: the sign of
+                // limit − s (in −2^31 ..< 2^31 for s in 1...Int32.max, limit in −1...Int32.max).
+                let keep = ~UInt64(bitPattern: Int64((limit32 &- s32) >> 31))
                 volume &+= s
                 effVolume &+= s & keep
                 effCount &+= keep & 1

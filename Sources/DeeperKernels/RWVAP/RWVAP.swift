@@ -7,11 +7,14 @@
 
 /// Names of the RWVAP windows, in SPEC §7 order.
 public enum RWVAPWindow: Int, CaseIterable, Sendable {
+    /// An RWVAP window: prints since the open 1, 3 or 5 trading days back by default (SPEC §7);
+    /// ``name`` is its JSON key.
     case rwvap1d, rwvap3d, rwvap5d
 
     /// The number of windows: the size of `SymbolMetrics.rwvap`.
     public static let count = 3
 
+    /// The JSON key.
     public var name: String {
         switch self {
         case .rwvap1d: "rwvap_1d"
@@ -35,25 +38,41 @@ public enum RWVAPWindow: Int, CaseIterable, Sendable {
     }
 }
 
+/// Whether an RWVAP window had enough effective prints for a value (SPEC §7); the raw value is
+/// the JSON text.
 public enum RWVAPStatus: String, Sendable {
+    /// At least `rules.rwvapMinPrints` effective prints: `rwvap` is set.
     case ok = "OK"
+    /// Some effective prints, too few for a value.
     case collecting = "COLLECTING"
+    /// No effective print (an empty window included).
     case insufficientData = "INSUFFICIENT_DATA"
 }
 
 /// One RWVAP window's numbers (SPEC §7). `rwvap` and deviations are in dollars.
 public struct RWVAPWindowMetrics: Sendable, Equatable {
+    /// Σ price × size ÷ Σ size over the effective prints, in dollars; nil unless `status` is `ok`.
     public var rwvap: Double?
+    /// Whether the window had enough effective prints.
     public var status: RWVAPStatus
+    /// Σ size of the effective prints.
     public var totalVolume: Int64
+    /// Prints at or below the extreme threshold (every print of the window when there is none).
     public var effectivePrintCount: Int
+    /// Prints above the extreme threshold.
     public var excludedPrintCount: Int
+    /// Σ size of the excluded prints.
     public var excludedVolume: Int64
+    /// `excludedVolume ÷ (totalVolume + excludedVolume)`; 0 when both are 0.
     public var excludedVolumeRatio: Double
+    /// Last price minus `rwvap` from the exact numerator, in dollars; nil when `rwvap` is.
     public var deviationVsLast: Double?
+    /// The symbol's `avg_adv`; nil when unknown.
     public var avgADV: Double?
+    /// `avg_adv × extreme_multiplier`; nil when `avg_adv` is unknown.
     public var extremeThreshold: Double?
 
+    /// A window's numbers from their parts; `MetricsAssembly.rwvapWindow` builds them from sums.
     public init(
         rwvap: Double?, status: RWVAPStatus, totalVolume: Int64, effectivePrintCount: Int,
         excludedPrintCount: Int, excludedVolume: Int64, excludedVolumeRatio: Double,
@@ -72,6 +91,17 @@ public struct RWVAPWindowMetrics: Sendable, Equatable {
     }
 }
 
+/// What every RWVAP window of a symbol reports about its `avg_adv`, as doubles.
+struct RWVAPReported {
+    var avgADV: Double?
+    var extremeThreshold: Double?
+
+    init(avgADV: ExactDecimal?, multiplier: ExactDecimal) {
+        self.avgADV = avgADV?.doubleValue
+        self.extremeThreshold = avgADV?.productDouble(with: multiplier)
+    }
+}
+
 /// Exact integer aggregates of one RWVAP window (SPEC §7), before the final division.
 public struct RWVAPSums: Sendable, Equatable {
     /// Σ price·size over effective prints (ticks × shares) as a two's-complement 128-bit pair.
@@ -81,10 +111,14 @@ public struct RWVAPSums: Sendable, Equatable {
     @usableFromInline var priceVolumeLow: UInt64 = 0
     /// Σ size over effective prints.
     public var effectiveVolume: Int64 = 0
+    /// The number of effective prints.
     public var effectiveCount: Int = 0
+    /// The number of excluded prints (size above the extreme threshold).
     public var excludedCount: Int = 0
+    /// Σ size over excluded prints.
     public var excludedVolume: Int64 = 0
 
+    /// Zero sums: an empty window.
     public init() {}
 
     /// Σ price·size over effective prints, in ticks × shares.
@@ -101,7 +135,7 @@ public struct RWVAPSums: Sendable, Equatable {
     mutating func addPriceVolume(high: Int64, low: UInt64) {
         let (sum, carry) = priceVolumeLow.addingReportingOverflow(low)
         priceVolumeLow = sum
-        // Safe: the total is below 2^100 for any input SPEC allows.
+        // Safe: the total is below 2^100 for any input SPEC §1.1 allows.
         priceVolumeHigh = priceVolumeHigh &+ high &+ (carry ? 1 : 0)
     }
 
@@ -112,6 +146,7 @@ public struct RWVAPSums: Sendable, Equatable {
         return priceVolumeHigh == (low < 0 ? -1 : 0) ? low : nil
     }
 
+    /// The sums of two disjoint runs of prints together.
     public static func + (a: RWVAPSums, b: RWVAPSums) -> RWVAPSums {
         var s = a
         s.addPriceVolume(high: b.priceVolumeHigh, low: b.priceVolumeLow)
@@ -130,10 +165,13 @@ public struct RWVAPSums: Sendable, Equatable {
 public struct SegmentSums: Sendable, Equatable {
     /// Σ size over all prints (GRPAN `real_lot_count`).
     public var volume: Int64 = 0
+    /// The RWVAP sums of the run.
     public var rwvap = RWVAPSums()
 
+    /// Zero sums: an empty run.
     public init() {}
 
+    /// The sums of two disjoint runs of prints together.
     public static func + (a: SegmentSums, b: SegmentSums) -> SegmentSums {
         var s = SegmentSums()
         s.volume = a.volume + b.volume
@@ -149,7 +187,25 @@ extension MetricsAssembly {
         return avgADV.flooredProduct(with: rules.extremeMultiplier)
     }
 
+    /// An RWVAP window's numbers from its exact sums (SPEC §7): status, then `rwvap` and
+    /// `deviation_vs_last` each from one exact division.
+    ///
+    /// - Parameters:
+    ///   - s: the window's sums.
+    ///   - lastPrice: the history's last price in ticks; nil when the history is empty.
+    ///   - avgADV: the symbol's `avg_adv`; nil when unknown.
+    ///   - rules: `rwvapMinPrints` and `extremeMultiplier` come from here.
     public static func rwvapWindow(_ s: RWVAPSums, lastPrice: Int64?, avgADV: ExactDecimal?, rules: Rules)
+        -> RWVAPWindowMetrics
+    {
+        rwvapWindow(
+            s, lastPrice: lastPrice, reported: RWVAPReported(avgADV: avgADV, multiplier: rules.extremeMultiplier),
+            rules: rules)
+    }
+
+    /// `rwvapWindow` with the symbol's reported `avg_adv` and threshold converted once for its
+    /// three windows.
+    static func rwvapWindow(_ s: RWVAPSums, lastPrice: Int64?, reported: RWVAPReported, rules: Rules)
         -> RWVAPWindowMetrics
     {
         let allVolume = s.effectiveVolume + s.excludedVolume
@@ -167,7 +223,7 @@ extension MetricsAssembly {
             rwvap: rwvap, status: status, totalVolume: s.effectiveVolume,
             effectivePrintCount: s.effectiveCount, excludedPrintCount: s.excludedCount,
             excludedVolume: s.excludedVolume, excludedVolumeRatio: ratio, deviationVsLast: deviation,
-            avgADV: avgADV?.doubleValue, extremeThreshold: avgADV?.productDouble(with: rules.extremeMultiplier))
+            avgADV: reported.avgADV, extremeThreshold: reported.extremeThreshold)
     }
 
     /// `rwvap` and `deviation_vs_last` in dollars: one exact division, then rounding to double.

@@ -1,4 +1,4 @@
-/// Every tunable constant of SPEC §2–§9, with SPEC's defaults.
+/// Every tunable constant of SPEC §2–§9, with SPEC's defaults (the table of SPEC §11).
 ///
 /// Weights and prices are held as exact integers: weights in thousandths, prices and price
 /// distances in ticks of $0.0001. A rules file (see `DeeperData.RulesFile`) changes any of
@@ -52,9 +52,9 @@ public struct Rules: Sendable, Equatable {
     public var srpanMinCandidates: Int = 8
     /// Sizes that weigh `srpanFullWeight`; every other size weighs `srpanOtherWeight`.
     public var srpanFullWeightSizes: [Int32] = [100, 200, 300]
-    /// In thousandths.
+    /// Weight of a candidate whose size is in `srpanFullWeightSizes`, in thousandths (1.0).
     public var srpanFullWeight: Int64 = 1000
-    /// In thousandths.
+    /// Weight of every other candidate, in thousandths (0.25).
     public var srpanOtherWeight: Int64 = 250
     /// Half-width of a confidence band around G1 or G2, in cents, inclusive (0.03).
     public var srpanConfidenceCents: Int64 = 3
@@ -64,9 +64,11 @@ public struct Rules: Sendable, Equatable {
     public var srpanSpreadFloorCents: Int64 = 6
     /// `spread_score` is 100 at or above this spread, in cents (0.30).
     public var srpanSpreadCapCents: Int64 = 30
-    /// Score weights for balance, total and spread (0.60, 0.15, 0.25).
+    /// Weight of `balance_score` in `srpan_score` (0.60).
     public var srpanBalanceWeight: Double = 0.60
+    /// Weight of `total_score` in `srpan_score` (0.15).
     public var srpanTotalWeight: Double = 0.15
+    /// Weight of `spread_score` in `srpan_score` (0.25).
     public var srpanSpreadWeight: Double = 0.25
 
     // MARK: - Calendar (SPEC §3)
@@ -80,9 +82,10 @@ public struct Rules: Sendable, Equatable {
         CivilDate(year: 2025, month: 1, day: 9),
     ]
 
+    /// The defaults of SPEC §11.
     public init() {}
 
-    /// The SPEC defaults.
+    /// The defaults of SPEC §11.
     public static let `default` = Rules()
 
     /// GRPAN weight of an eligible print, in thousandths (SPEC §2).
@@ -94,7 +97,8 @@ public struct Rules: Sendable, Equatable {
         return weightIrregular
     }
 
-    /// Class of a venue name under these rules.
+    /// Class of a venue name under these rules (SPEC §2): empty is unknown, a name in
+    /// `finraVenues` (any case) is FINRA, anything else is lit.
     public func venueClass(of venue: some StringProtocol) -> VenueClass {
         let trimmed = venue.uppercased()
         if trimmed.isEmpty { return .unknown }
@@ -144,18 +148,25 @@ public struct Rules: Sendable, Equatable {
 
 /// How a venue counts for GRPAN weights.
 public enum VenueClass: UInt8, Sendable {
+    /// No venue given.
     case unknown = 0
+    /// A venue in `Rules.finraVenues`: off-exchange.
     case finra = 1
+    /// Any other venue: an exchange.
     case lit = 2
 }
 
 /// A rules value that breaks an invariant, naming the rules-file key.
 public struct RulesError: Error, Equatable, CustomStringConvertible {
+    /// The rules-file key of the value at fault, as SPEC §11 spells it (`grpan.minutes`).
     public var key: String
+    /// What is wrong with it, worded for a person.
     public var reason: String
+    /// An error about the value under `key`.
     public init(key: String, reason: String) {
         self.key = key
         self.reason = reason
     }
+    /// `rules: KEY: REASON`.
     public var description: String { "rules: \(key): \(reason)" }
 }

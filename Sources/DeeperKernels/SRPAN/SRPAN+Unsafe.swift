@@ -3,23 +3,42 @@
 
 /// SRPAN's aggregates over the candidate prints (SPEC §9), on fixed scratch: no allocation.
 ///
-/// Candidates are few (30 by default), so distinct cents are kept in first-appearance order in
-/// a small array and found by linear search; that order is also SRPAN's tie order.
+/// Distinct cents are kept in first-appearance order (SRPAN's tie order) in a small array. A
+/// cent finds its entry through a direct-mapped slot table over the candidates' cent span when
+/// that span is narrow (always, for real tapes: 30 prints rarely span a dollar), else by linear
+/// search; both give the same entries in the same order.
 ///
 /// Noncopyable and freed by its `deinit`: one owner (a `KernelWorkspace`), so the scratch can be
 /// neither freed twice nor used after the workspace is gone. Only `aggregates` touches it.
+///
+/// Invariant between calls: every slot is 0 (empty); a call clears the slots it filled.
 struct _SRPANAccumulator: ~Copyable {
     private let cents: UnsafeMutablePointer<Int64>
     private let weights: UnsafeMutablePointer<Int64>
+    /// Each candidate's cent and weight, read once.
+    private let candidateCents: UnsafeMutablePointer<Int64>
+    private let candidateWeights: UnsafeMutablePointer<Int64>
+    /// `slots[c - lowest]`: 1 + the entry of cent `c`, or 0 when `c` has none yet.
+    private let slots: UnsafeMutablePointer<UInt16>
+
+    /// Widest cent span the slot table covers ($10.24); wider candidates search linearly.
+    static let slotSpan = 1024
 
     init() {
         cents = .allocate(capacity: SRPANScratch.capacity)
         weights = .allocate(capacity: SRPANScratch.capacity)
+        candidateCents = .allocate(capacity: SRPANScratch.capacity)
+        candidateWeights = .allocate(capacity: SRPANScratch.capacity)
+        slots = .allocate(capacity: Self.slotSpan)
+        slots.initialize(repeating: 0, count: Self.slotSpan)
     }
 
     deinit {
         cents.deallocate()
         weights.deallocate()
+        candidateCents.deallocate()
+        candidateWeights.deallocate()
+        slots.deallocate()
     }
 
     /// - Precondition: `range` lies within both buffers and `range.count` ≤
@@ -29,25 +48,32 @@ struct _SRPANAccumulator: ~Copyable {
     {
         precondition(range.count <= SRPANScratch.capacity)
         guard range.count >= rules.srpanMinCandidates else { return nil }
-        var distinct = 0
+        let n = range.count
         var total: Int64 = 0
+        var lowest = Int64.max
+        var highest = Int64.min
+        // The full-weight sizes are a short list (3 by default): read them once, not per print.
         let fullSizes = rules.srpanFullWeightSizes
         let fullWeight = rules.srpanFullWeight
         let otherWeight = rules.srpanOtherWeight
-        for i in range {
-            let cent = (price[i] + 50) / 100  // half up: prices are positive
-            let s = size[i]
-            let w = fullSizes.contains(s) ? fullWeight : otherWeight
-            total += w
-            var k = 0
-            while k < distinct && cents[k] != cent { k += 1 }
-            if k == distinct {
-                cents[k] = cent
-                weights[k] = 0
-                distinct += 1
+        fullSizes.withUnsafeBufferPointer { full in
+            for k in 0..<n {
+                let i = range.lowerBound &+ k
+                let cent = (price[i] + 50) / 100  // half up: prices are positive
+                let s = size[i]
+                var isFull = false
+                for f in full where f == s { isFull = true }
+                let w = isFull ? fullWeight : otherWeight
+                candidateCents[k] = cent
+                candidateWeights[k] = w
+                total += w
+                lowest = min(lowest, cent)
+                highest = max(highest, cent)
             }
-            weights[k] += w
         }
+        let distinct =
+            n > 0 && highest - lowest < Int64(Self.slotSpan)
+            ? tallyBySlot(n, lowest: lowest) : tallyByLinearSearch(n)
         guard distinct >= 2 else { return nil }
         var g1 = 0
         for k in 1..<distinct where weights[k] > weights[g1] { g1 = k }
@@ -72,5 +98,48 @@ struct _SRPANAccumulator: ~Copyable {
         }
         return SRPANAggregates(
             g1Cents: g1Cent, g1BandWeight: g1Band, g2Cents: g2Cent, g2BandWeight: g2Band, totalWeight: total)
+    }
+
+    /// Sums candidate weights per distinct cent into `cents`/`weights` (first-appearance order)
+    /// through the slot table; returns the number of distinct cents and leaves every slot 0.
+    ///
+    /// - Precondition: every candidate cent lies in `lowest ..< lowest + slotSpan`.
+    @inline(__always)
+    private func tallyBySlot(_ n: Int, lowest: Int64) -> Int {
+        var distinct = 0
+        for k in 0..<n {
+            let cent = candidateCents[k]
+            // Safe: the precondition bounds `cent - lowest` to the table.
+            let slot = Int(truncatingIfNeeded: cent &- lowest)
+            var e = Int(slots[slot]) &- 1
+            if e < 0 {
+                e = distinct
+                slots[slot] = UInt16(truncatingIfNeeded: e &+ 1)  // e < capacity (256)
+                cents[e] = cent
+                weights[e] = 0
+                distinct &+= 1
+            }
+            weights[e] &+= candidateWeights[k]
+        }
+        for e in 0..<distinct { slots[Int(truncatingIfNeeded: cents[e] &- lowest)] = 0 }
+        return distinct
+    }
+
+    /// `tallyBySlot` for a span too wide for the table: the same entries, found by linear search.
+    @inline(never)
+    private func tallyByLinearSearch(_ n: Int) -> Int {
+        var distinct = 0
+        for k in 0..<n {
+            let cent = candidateCents[k]
+            var e = 0
+            while e < distinct && cents[e] != cent { e += 1 }
+            if e == distinct {
+                cents[e] = cent
+                weights[e] = 0
+                distinct += 1
+            }
+            weights[e] += candidateWeights[k]
+        }
+        return distinct
     }
 }

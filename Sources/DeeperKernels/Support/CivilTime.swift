@@ -1,10 +1,15 @@
 /// Instants are `Int64` nanoseconds since 1970-01-01T00:00:00Z throughout Deeper: exact for
-/// the 9 fraction digits SPEC allows, and good for the years 1678–2261.
+/// the 9 fraction digits SPEC §1.1 allows, and good for the years 1678–2261.
 public enum Nanos {
+    /// Nanoseconds in a millisecond.
     public static let perMillisecond: Int64 = 1_000_000
+    /// Nanoseconds in a second.
     public static let perSecond: Int64 = 1_000_000_000
+    /// Nanoseconds in a minute.
     public static let perMinute: Int64 = 60 * perSecond
+    /// Nanoseconds in an hour.
     public static let perHour: Int64 = 60 * perMinute
+    /// Nanoseconds in a day of 24 hours.
     public static let perDay: Int64 = 24 * perHour
 
     /// `YYYY-MM-DDTHH:MM:SS[.fff…]Z`, fraction digits only as many as needed.
@@ -35,10 +40,14 @@ public enum Nanos {
 
 /// A day of the proleptic Gregorian calendar, without a time zone.
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The year, e.g. 2025.
     public var year: Int
+    /// The month, 1…12.
     public var month: Int
+    /// The day of the month, 1…31.
     public var day: Int
 
+    /// A date from its parts, taken as given (not checked).
     public init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
@@ -85,8 +94,10 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return ((d % 7) + 11) % 7  // 1970-01-01 was a Thursday (4)
     }
 
+    /// The date `days` days later (earlier when negative).
     public func adding(days: Int) -> CivilDate { CivilDate(daysSinceEpoch: daysSinceEpoch + days) }
 
+    /// The number of days in `month` of `year`, leap years included.
     public static func daysIn(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
@@ -95,10 +106,12 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
+    /// Whether `a` is an earlier day than `b`.
     public static func < (a: CivilDate, b: CivilDate) -> Bool {
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
+    /// `YYYY-MM-DD`.
     public var description: String {
         let y = String(year)
         let m = month < 10 ? "0\(month)" : "\(month)"

@@ -1,11 +1,16 @@
 /// A non-negative decimal held exactly as `mantissa × 10^-scale`.
 ///
-/// Used where SPEC asks for exact arithmetic on decimals that are not prices
-/// (`avg_adv`, `extreme_multiplier`).
+/// Used where SPEC asks for exact arithmetic on decimals that are not prices (`avg_adv`,
+/// SPEC §1.2; `extreme_multiplier`, SPEC §7).
 public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
+    /// The digits as an integer: `12345` for `123.45`.
     public var mantissa: Int64
+    /// How many of the digits are decimals: `2` for `123.45` (0…18).
     public var scale: Int
 
+    /// `mantissa × 10^-scale`.
+    ///
+    /// - Precondition: `scale` is in 0…18.
     public init(mantissa: Int64, scale: Int) {
         precondition(scale >= 0 && scale <= 18, "scale out of range")
         self.mantissa = mantissa
@@ -34,6 +39,7 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
         self.init(mantissa: mantissa, scale: scale)
     }
 
+    /// The nearest double, for reporting (`avg_adv` in the output).
     public var doubleValue: Double { Double(mantissa) / Self.powerOfTen(scale) }
 
     /// `floor(self × other)`, exact, clamped to `Int64.max`.
@@ -67,6 +73,7 @@ public struct ExactDecimal: Sendable, Hashable, CustomStringConvertible {
         return p
     }
 
+    /// The shortest exact decimal text: `123.45`, `2`, `0.5`.
     public var description: String {
         if scale == 0 { return String(mantissa) }
         var digits = String(mantissa)

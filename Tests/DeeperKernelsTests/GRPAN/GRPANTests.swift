@@ -42,13 +42,14 @@ import Testing
     }
 
     /// The SIMD band count against its plain twin: every length 0…40 (both sides of the 8-lane
-    /// width), unaligned starts, bands of 0 and beyond the data, centers at the edges.
+    /// width), unaligned starts, bands of 0 and beyond the data (on both sides of the 32-bit
+    /// lanes' limit, so both twins run), centers at the edges.
     @Test func simdBandCountEqualsReference() {
         var rng = SplitMix64(seed: 7)
         let prices = (0..<64).map { _ in Int64(rng.next() % 2000) + 249_000 }
         for lower in 0..<5 {
             for count in 0...40 where lower + count <= prices.count {
-                for band: Int64 in [0, 1, 100, 400, 5000] {
+                for band: Int64 in [0, 1, 100, 400, 5000, 1 << 28, (1 << 28) + 1, 1 << 40] {
                     let center = prices[(lower + count / 2) % prices.count]
                     let expected = ReferenceKernels.bandCount(prices[lower..<lower + count], center: center, band: band)
                     let actual = prices.withUnsafeBufferPointer {

@@ -19,9 +19,13 @@ import Testing
             default: break
             }
             let base = Int64(rng.next() % 400_000) + 1000
+            // One case in three has far prints ($11 to $21 away): candidates spanning more cents
+            // than the accumulator's slot table, which it then searches linearly.
+            let far = rng.next() % 3 == 0
             let price = (0..<count).map { _ in
-                switch rng.next() % 4 {
-                case 0: base + Int64(rng.next() % 200) - 100  // sub-penny, either side of a cent
+                switch rng.next() % 8 {
+                case 0, 1: base + Int64(rng.next() % 200) - 100  // sub-penny, either side of a cent
+                case 2 where far: base + 110_000 + Int64(rng.next() % 100_000)
                 default: base + (Int64(rng.next() % 25) - 12) * 100
                 }
             }

@@ -3,20 +3,23 @@ import DeeperRedis
 import Foundation
 
 /// `--redis-host` etc.: override `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_DB`.
-struct RedisOptions: ParsableArguments {
+public struct RedisOptions: ParsableArguments {
+    public init() {}
+
     @Option(name: .customLong("redis-host"), help: "Redis host (default $REDIS_HOST, else 127.0.0.1).")
-    var host: String?
+    public var host: String?
 
     @Option(name: .customLong("redis-port"), help: "Redis port (default $REDIS_PORT, else 6379).")
-    var port: Int?
+    public var port: Int?
 
     @Option(name: .customLong("redis-password"), help: "Redis password (default $REDIS_PASSWORD).")
-    var password: String?
+    public var password: String?
 
     @Option(name: .customLong("redis-db"), help: "Redis database number (default $REDIS_DB, else 0).")
-    var database: Int?
+    public var database: Int?
 
-    func configuration() throws -> RedisConfiguration {
+    /// The environment's Redis settings, overridden by the flags given.
+    public func configuration() throws -> RedisConfiguration {
         var c: RedisConfiguration
         do {
             c = try RedisConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
@@ -33,7 +36,7 @@ struct RedisOptions: ParsableArguments {
     /// A connection that Redis has accepted: a `PING` first, so that a server that wants a
     /// password says `NOAUTH` here (exit 78) rather than to the first write, and a command
     /// that writes never reports work Redis refused.
-    func connect() throws -> RedisConnection {
+    public func connect() throws -> RedisConnection {
         let c = try configuration()
         do {
             let connection = try RedisConnection(c)

@@ -51,6 +51,12 @@ public struct JobRequest: Sendable, Equatable {
         public var description: String { reason }
     }
 
+    /// The one job-id rule: 1–200 bytes, no whitespace, no `:` (an id is part of Redis keys).
+    /// The worker's hand-back script applies the same rule in Lua.
+    public static func isValidJobID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 200 && !id.contains(where: { $0.isWhitespace || $0 == ":" })
+    }
+
     /// Parses a job as taken from the queue.
     public static func parse(_ raw: [UInt8]) throws(Malformed) -> JobRequest {
         guard raw.count <= maxBytes else {
@@ -66,7 +72,7 @@ public struct JobRequest: Sendable, Equatable {
         guard let id = job["job_id"] as? String, !id.isEmpty else {
             throw Malformed(jobID: nil, reason: "no job_id")
         }
-        guard id.utf8.count <= 200, !id.contains(where: { $0.isWhitespace || $0 == ":" }) else {
+        guard isValidJobID(id) else {
             throw Malformed(jobID: nil, reason: "job_id must be 1–200 characters without spaces or ':'")
         }
         let symbols = try parseSymbols(job["symbols"], jobID: id)

@@ -1,13 +1,16 @@
 import ArgumentParser
 import DeeperAPI
+import DeeperCLI
 import DeeperData
 import Foundation
 import Logging
 import ServiceLifecycle
 
+/// `deeper-api`, also run as `deeper serve`: the HTTP stack lives in this executable alone.
+@main
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve",
+        commandName: "deeper-api",
         abstract: "Serve the HTTP API and the Deeper Analysis page (a thin adapter over Redis).",
         discussion: """
             Routes: POST /api/deeper-analysis/compute, GET /api/deeper-analysis/status/ID,
@@ -20,8 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
             REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_DB, MAX_FUTURE (300 s:
             POST /api/prints refuses prints stamped further ahead of the clock).
 
-            Example:
-              deeper serve --port 8000
+            Examples:
+              deeper serve --port 8000   (runs deeper-api beside deeper)
+              deeper-api --port 8000
             """
     )
 

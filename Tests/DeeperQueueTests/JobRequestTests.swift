@@ -1,5 +1,5 @@
 import DeeperKernels
-import DeeperWorker
+import DeeperQueue
 import Testing
 
 @Suite struct JobRequestTests {

@@ -1,0 +1,47 @@
+import DeeperTestSupport
+import Foundation
+import Testing
+
+/// `deeper serve` runs `deeper-api` from beside `deeper`, the way git runs git-foo, so the
+/// binary that analyzes files and runs workers carries no HTTP stack.
+@Suite struct ServeCommandTests {
+    @Test func serveHandsEveryArgumentToDeeperAPI() throws {
+        let help = try DeeperProcess.run(["serve", "--help"])
+        #expect(help.status == 0, "\(help.stderr)")
+        #expect(help.stdout.contains("USAGE: deeper-api"), "\(help.stdout)")
+        #expect(help.stdout.contains("--blocking-threads"))
+        let bad = try DeeperProcess.run(["serve", "--port", "70000"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--port must be in 0...65535"), "\(bad.stderr)")
+    }
+
+    /// Without `deeper-api` beside it, `deeper serve` says where it looked and exits 127 (a
+    /// command not found, as a shell says it).
+    @Test func serveWithoutDeeperAPIBesideItExits127() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-alone-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let alone = dir.appendingPathComponent("deeper")
+        try FileManager.default.copyItem(at: DeeperProcess.binary, to: alone)
+        let log = dir.appendingPathComponent("stderr.log")
+        let child = try ChildProcess(alone.path, arguments: ["serve", "--port", "0"], stderr: log.path)
+        #expect(child.wait(timeout: .seconds(60)) == 127)
+        let stderr = try String(contentsOf: log, encoding: .utf8)
+        #expect(stderr.contains("deeper-api not found beside deeper"), "\(stderr)")
+        #expect(stderr.contains(dir.appendingPathComponent("deeper-api").path), "\(stderr)")
+        // The other commands do not need it.
+        let rules = try ChildProcess(alone.path, arguments: ["rules"])
+        #expect(rules.wait(timeout: .seconds(60)) == 0)
+    }
+
+    /// The point of the split: `deeper` links no HTTP stack (no Hummingbird, NIO or TLS code),
+    /// `deeper-api` does.
+    @Test func deeperCarriesNoHTTPStack() throws {
+        let deeper = try Data(contentsOf: DeeperProcess.binary)
+        let api = try Data(contentsOf: DeeperProcess.apiBinary)
+        for name in ["HummingbirdCore", "NIOPosix", "BoringSSL"] {
+            #expect(deeper.range(of: Data(name.utf8)) == nil, "deeper contains \(name)")
+        }
+        #expect(api.range(of: Data("HummingbirdCore".utf8)) != nil)
+    }
+}
