@@ -195,3 +195,13 @@ if withBenchmarks {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))
 }
+
+// MARK: - Fuzz targets (libFuzzer), declared only with DEEPER_FUZZ=1: `scripts/fuzz` builds them
+// with `-sanitize=fuzzer,address -parse-as-library` into `.build-fuzz`; a normal build never sees them.
+
+if Context.environment["DEEPER_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "FuzzPrintsCSV", dependencies: ["DeeperData", "DeeperKernels"], path: "Fuzz/PrintsCSV"),
+        .executableTarget(name: "FuzzJobRequest", dependencies: ["DeeperQueue", "DeeperData"], path: "Fuzz/JobRequest"),
+    ]
+}

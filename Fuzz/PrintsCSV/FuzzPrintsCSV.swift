@@ -1,0 +1,69 @@
+// libFuzzer target for the prints CSV reader (DeeperData): `scripts/fuzz`.
+//
+// Any bytes: the reader either refuses the header (a `CSVLineError`) or returns prints that
+// obey SPEC §1, counts every record as a print or an error, and reads its own valid prints
+// back, written as CSV, to the same prints (the word-at-a-time tokenizer, quoting, trimming,
+// ISO times, tick prices and line endings all in play).
+import DeeperData
+import DeeperKernels
+import Foundation
+
+/// One input: see above.
+func fuzzPrintsCSV(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: start, count: count)
+    guard let parsed = try? PrintsCSV.parse(bytes, fileName: "fuzz.csv") else { return 0 }
+    check(parsed.recordCount == parsed.prints.count + parsed.errorCount, "records = prints + errors")
+    check(parsed.errors.count == min(parsed.errorCount, PrintsCSV.defaultMaxStoredErrors), "errors kept")
+    for p in parsed.prints {
+        let symbol = parsed.symbols.names[Int(p.symbol)]
+        check(SymbolRules.isValid(symbol), "valid symbol \(symbol)")
+        check(p.size >= 1, "size ≥ 1")
+        check(p.price > 0, "price > 0")
+    }
+    // Round trip: the valid prints, written back (every field quoted), read to the same prints.
+    var text = "symbol,time,price,size,venue\n"
+    for p in parsed.prints {
+        text += quoted(parsed.symbols.names[Int(p.symbol)]) + "," + quoted(Nanos.iso8601(p.time)) + ","
+            + quoted(PriceFormat.decimal(p.price)) + "," + quoted(String(p.size)) + ","
+            + quoted(parsed.venues.names[Int(p.venue)]) + "\n"
+    }
+    guard let again = try? PrintsCSV.parse(text, fileName: "again.csv") else {
+        fatalError("the reader refused its own prints written back:\n\(text)")
+    }
+    check(again.errorCount == 0, "written back without errors: \(again.errors.prefix(3))")
+    check(again.prints.count == parsed.prints.count, "as many prints back")
+    for (a, b) in zip(parsed.prints, again.prints) {
+        check(a.time == b.time && a.price == b.price && a.size == b.size, "same print \(a) \(b)")
+        check(parsed.symbols.names[Int(a.symbol)] == again.symbols.names[Int(b.symbol)], "same symbol")
+        check(parsed.venues.names[Int(a.venue)] == again.venues.names[Int(b.venue)], "same venue")
+    }
+    return 0
+}
+
+/// RFC 4180 quoting.
+func quoted(_ field: String) -> String {
+    "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+func check(_ condition: Bool, _ what: @autoclosure () -> String) {
+    if !condition { fatalError("invariant broken: \(what())") }
+}
+
+/// The entry point: libFuzzer's driver, called from Swift because SwiftPM renames an
+/// executable's `main` (so libFuzzer's own `main` cannot be the entry point).
+@main enum FuzzPrintsCSV {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv, fuzzPrintsCSV))
+    }
+}
+
+/// `int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *, size_t))`
+/// from the libFuzzer runtime that `-sanitize=fuzzer` links.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt
+) -> CInt
