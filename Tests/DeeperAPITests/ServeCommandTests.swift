@@ -24,14 +24,28 @@ import Testing
         let alone = dir.appendingPathComponent("deeper")
         try FileManager.default.copyItem(at: DeeperProcess.binary, to: alone)
         let log = dir.appendingPathComponent("stderr.log")
-        let child = try ChildProcess(alone.path, arguments: ["serve", "--port", "0"], stderr: log.path)
+        let child = try Self.spawnFreshCopy(alone.path, arguments: ["serve", "--port", "0"], stderr: log.path)
         #expect(child.wait(timeout: .seconds(60)) == 127)
         let stderr = try String(contentsOf: log, encoding: .utf8)
         #expect(stderr.contains("deeper-api not found beside deeper"), "\(stderr)")
         #expect(stderr.contains(dir.appendingPathComponent("deeper-api").path), "\(stderr)")
         // The other commands do not need it.
-        let rules = try ChildProcess(alone.path, arguments: ["rules"])
+        let rules = try Self.spawnFreshCopy(alone.path, arguments: ["rules"])
         #expect(rules.wait(timeout: .seconds(60)) == 0)
+    }
+
+    /// Starts a just-copied executable. A child forked meanwhile by another test (they run in
+    /// parallel) may still hold the copy's write descriptor for a moment: exec then fails with
+    /// ETXTBSY (errno 26), so retry for up to 5 s.
+    static func spawnFreshCopy(_ path: String, arguments: [String], stderr: String? = nil) throws -> ChildProcess {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                return try ChildProcess(path, arguments: arguments, stderr: stderr)
+            } catch where "\(error)".contains("errno 26") && ContinuousClock.now < deadline {
+                usleep(50_000)
+            }
+        }
     }
 
     /// The point of the split: `deeper` links no HTTP stack (no Hummingbird, NIO or TLS code),
