@@ -201,7 +201,8 @@ if withBenchmarks {
 
 if Context.environment["DEEPER_FUZZ"] == "1" {
     package.targets += [
-        .executableTarget(name: "FuzzPrintsCSV", dependencies: ["DeeperData", "DeeperKernels"], path: "Fuzz/PrintsCSV"),
-        .executableTarget(name: "FuzzJobRequest", dependencies: ["DeeperQueue", "DeeperData"], path: "Fuzz/JobRequest"),
+        .target(name: "FuzzDriver", path: "Fuzz/Driver"),
+        .executableTarget(name: "FuzzPrintsCSV", dependencies: ["DeeperData", "DeeperKernels", "FuzzDriver"], path: "Fuzz/PrintsCSV"),
+        .executableTarget(name: "FuzzJobRequest", dependencies: ["DeeperQueue", "DeeperData", "FuzzDriver"], path: "Fuzz/JobRequest"),
     ]
 }

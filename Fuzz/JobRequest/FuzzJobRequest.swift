@@ -7,6 +7,7 @@
 import DeeperData
 import DeeperQueue
 import Foundation
+import FuzzDriver
 
 /// One input: see above.
 func fuzzJobRequest(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -38,25 +39,7 @@ func fuzzJobRequest(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     return 0
 }
 
-func check(_ condition: Bool, _ what: @autoclosure () -> String) {
-    if !condition { fatalError("invariant broken: \(what())") }
-}
-
-/// The entry point: libFuzzer's driver, called from Swift because SwiftPM renames an
-/// executable's `main` (so libFuzzer's own `main` cannot be the entry point).
+/// The entry point (see `runFuzzer`).
 @main enum FuzzJobRequest {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(runFuzzerDriver(&argc, &argv, fuzzJobRequest))
-    }
+    static func main() { runFuzzer(fuzzJobRequest) }
 }
-
-/// `int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *, size_t))`
-/// from the libFuzzer runtime that `-sanitize=fuzzer` links.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt
-) -> CInt

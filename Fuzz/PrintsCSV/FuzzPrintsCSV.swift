@@ -7,6 +7,7 @@
 import DeeperData
 import DeeperKernels
 import Foundation
+import FuzzDriver
 
 /// One input: see above.
 func fuzzPrintsCSV(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -45,25 +46,7 @@ func quoted(_ field: String) -> String {
     "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
-func check(_ condition: Bool, _ what: @autoclosure () -> String) {
-    if !condition { fatalError("invariant broken: \(what())") }
-}
-
-/// The entry point: libFuzzer's driver, called from Swift because SwiftPM renames an
-/// executable's `main` (so libFuzzer's own `main` cannot be the entry point).
+/// The entry point (see `runFuzzer`).
 @main enum FuzzPrintsCSV {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(runFuzzerDriver(&argc, &argv, fuzzPrintsCSV))
-    }
+    static func main() { runFuzzer(fuzzPrintsCSV) }
 }
-
-/// `int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *, size_t))`
-/// from the libFuzzer runtime that `-sanitize=fuzzer` links.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt
-) -> CInt
