@@ -38,24 +38,26 @@ extension DeeperBench {
         return LoadedData(name: dataset.rawValue, store: store, requests: requests, market: market)
     }
 
+    /// The dataset as files: the CSV it was read from, or a generated market written as
+    /// `prints.csv` and `universe.csv` into `dir` (which the caller deletes).
+    func csvFiles(of loaded: LoadedData, in dir: URL) throws -> (prints: String?, universe: String?) {
+        guard let market = loaded.market else { return (loaded.csvPath, loaded.universePath) }
+        let path = dir.appendingPathComponent("prints.csv").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = FileHandle(forWritingAtPath: path)!
+        market.writeCSV { chunk in handle.write(Data(chunk)) }
+        try handle.close()
+        let u = dir.appendingPathComponent("universe.csv").path
+        _ = FileManager.default.createFile(atPath: u, contents: Data(market.universeCSV().utf8))
+        return (path, u)
+    }
+
     /// Runs `Benchmarks/baselines/numpy_baseline.py` on the same data and reports its compute time.
     func runNumpy(loaded: LoadedData, fastOneThread: Double) throws -> BenchRecord {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var printsPath = loaded.csvPath
-        var universePath = loaded.universePath
-        if let market = loaded.market {
-            let path = dir.appendingPathComponent("prints.csv").path
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            let handle = FileHandle(forWritingAtPath: path)!
-            market.writeCSV { chunk in handle.write(Data(chunk)) }
-            try handle.close()
-            let u = dir.appendingPathComponent("universe.csv").path
-            _ = FileManager.default.createFile(atPath: u, contents: Data(market.universeCSV().utf8))
-            printsPath = path
-            universePath = u
-        }
+        let (printsPath, universePath) = try csvFiles(of: loaded, in: dir)
         let script = Self.baselineScript()
         var arguments = [script, printsPath!, "--repeat", String(`repeat`)]
         if let universePath { arguments += ["--universe", universePath] }
@@ -92,19 +94,7 @@ extension DeeperBench {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-bench-e2e-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var printsPath = loaded.csvPath
-        var universePath = loaded.universePath
-        if let market = loaded.market {
-            let path = dir.appendingPathComponent("prints.csv").path
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            let handle = FileHandle(forWritingAtPath: path)!
-            market.writeCSV { chunk in handle.write(Data(chunk)) }
-            try handle.close()
-            let u = dir.appendingPathComponent("universe.csv").path
-            _ = FileManager.default.createFile(atPath: u, contents: Data(market.universeCSV().utf8))
-            printsPath = path
-            universePath = u
-        }
+        let (printsPath, universePath) = try csvFiles(of: loaded, in: dir)
         guard let printsPath else { throw ValidationError("no CSV for the end-to-end stage") }
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: printsPath)[.size] as? Int) ?? 0
         let clock = ContinuousClock()
