@@ -6,7 +6,7 @@
 
 /// Where and how a ``RedisConnection`` connects.
 ///
-/// The defaults match the deployment's (SYSTEM.md, "Configuration"): a local Redis on 6379,
+/// The defaults match the deployment's (README, "Running the system"): a local Redis on 6379,
 /// no password, database 0.
 public struct RedisConfiguration: Sendable, Equatable {
     /// Host name or IP address of the server.

@@ -207,7 +207,7 @@ struct _ParsedPrints {
     var malformed = 0
     var firstProblem: String?
 
-    /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (SYSTEM.md), in one
+    /// Reads fields `sym`, `t` (epoch ms), `p`, `s`, `v` of a stream entry (docs/REDIS.md, "Prints"), in one
     /// pass over its fields (other fields are ignored), each trimmed of surrounding spaces as
     /// CSV fields are (SPEC §1).
     ///

@@ -7,7 +7,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The worker of SYSTEM.md: tails the print stream into memory, takes jobs from the shared
+/// The worker of docs/REDIS.md: tails the print stream into memory, takes jobs from the shared
 /// queue, computes them on every core and writes results back, losing no job it has taken.
 ///
 /// Three threads, each with its own Redis connection (blocking hiredis calls never run on the

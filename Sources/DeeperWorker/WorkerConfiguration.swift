@@ -2,7 +2,7 @@ import DeeperData
 import DeeperKernels
 import DeeperRedis
 
-/// How a worker runs (SYSTEM.md "Configuration"); built from the environment, then flags.
+/// How a worker runs (README, "`deeper worker`"); built from the environment, then flags.
 public struct WorkerConfiguration: Sendable {
     public var redis: RedisConfiguration
     /// `WORKER_NAME`, default `worker_<pid>`.
