@@ -14,28 +14,30 @@ public struct OfflineInput: Sendable {
     public var avgADV: [String: ExactDecimal]
     /// Every symbol of the prints file, in first-seen order (ineligible-only symbols included).
     public var symbols: [String]
-    /// Lines skipped under `skipInvalid` (empty otherwise).
+    /// Lines of the prints file, then of the universe file, skipped under `skipInvalid` (empty
+    /// otherwise).
     public var skipped: CSVErrors
 
-    /// - Throws: `CSVFileError` (cannot read), `CSVLineError` (bad header or universe line),
-    ///   `CSVErrors` (malformed prints lines, unless `skipInvalid`).
+    /// - Throws: `CSVFileError` (cannot read), `CSVLineError` (a file without a usable header),
+    ///   `CSVErrors` (malformed prints or universe lines, unless `skipInvalid`).
     public static func load(printsPath: String, universePath: String?, rules: Rules, skipInvalid: Bool) throws
         -> OfflineInput
     {
         let parsed = try PrintsCSV.read(contentsOfFile: printsPath)
-        if parsed.errorCount > 0 && !skipInvalid {
-            throw CSVErrors(errors: parsed.errors, count: parsed.errorCount)
-        }
+        var malformed = CSVErrors(errors: parsed.errors, count: parsed.errorCount)
         var avgADV: [String: ExactDecimal] = [:]
         if let universePath {
+            // A malformed universe line (or a symbol listed twice) follows the prints' rule: it
+            // stops the run unless skipInvalid, and is reported either way; never silently lost.
             let universe = try UniverseCSV.read(contentsOfFile: universePath)
+            malformed.errors += universe.errors
+            malformed.count += universe.errorCount
             for entry in universe.entries { if let a = entry.avgADV { avgADV[entry.symbol] = a } }
         }
+        if malformed.count > 0 && !skipInvalid { throw malformed }
         let store = PrintStore(
             prints: parsed.prints, symbols: parsed.symbols.names, venues: parsed.venues.names, rules: rules)
-        return OfflineInput(
-            store: store, avgADV: avgADV, symbols: parsed.symbols.names,
-            skipped: CSVErrors(errors: parsed.errors, count: parsed.errorCount))
+        return OfflineInput(store: store, avgADV: avgADV, symbols: parsed.symbols.names, skipped: malformed)
     }
 
     public init(store: PrintStore, avgADV: [String: ExactDecimal], symbols: [String], skipped: CSVErrors) {

@@ -1,3 +1,4 @@
+import Foundation
 import DeeperKernels
 import Testing
 
@@ -119,5 +120,29 @@ struct UniverseCSVTests {
         #expect(parsed.entries.map(\.symbol) == ["B"])
         #expect(parsed.errors.first?.column == "group")
         #expect(parsed.errors.first?.line == 2)
+    }
+
+    /// `deeper analyze --universe`: a malformed universe line stops the run like a malformed print
+    /// (it used to be dropped without a word), and under skipInvalid it is reported with the rest.
+    @Test func analyzeInputRefusesOrReportsMalformedUniverseLines() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("universe-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let prints = dir.appendingPathComponent("p.csv").path
+        let universe = dir.appendingPathComponent("u.csv").path
+        try "symbol,time,price,size\nAAA,2025-03-12T15:00:00Z,25.00,100\n".write(toFile: prints, atomically: true, encoding: .utf8)
+        try "symbol,avg_adv\nAAA,100\nBBB,abc\nAAA,200\n".write(toFile: universe, atomically: true, encoding: .utf8)
+
+        let refused = #expect(throws: CSVErrors.self) {
+            try OfflineInput.load(printsPath: prints, universePath: universe, rules: .default, skipInvalid: false)
+        }
+        #expect(refused?.count == 2)
+        #expect(refused?.errors.map(\.line) == [3, 4])
+        #expect(refused?.errors.allSatisfy { $0.file == universe } == true)
+
+        let skipping = try OfflineInput.load(printsPath: prints, universePath: universe, rules: .default, skipInvalid: true)
+        #expect(skipping.skipped.count == 2)
+        #expect(skipping.avgADV["AAA"] == ExactDecimal("100"))
+        #expect(skipping.avgADV["BBB"] == nil)
     }
 }
