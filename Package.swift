@@ -92,8 +92,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The page, compiled into the binary as bytes (`PackageResources.index_html`).
-            resources: [.embedInCode("Resources/index.html")]
+            // The page and the OpenAPI document, compiled into the binary as bytes
+            // (`PackageResources.index_html`, `PackageResources.openapi_yaml`). The document is a
+            // link to the repository's `openapi.yaml`, so there is one file to edit.
+            resources: [.embedInCode("Resources/index.html"), .embedInCode("Resources/openapi.yaml")]
         ),
 
         // MARK: - Executables (thin)

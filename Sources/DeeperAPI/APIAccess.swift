@@ -6,8 +6,8 @@ import Hummingbird
 ///
 /// * With a ``token``, every `/api/…` route and `/ws` need `Authorization: Bearer <token>`
 ///   (`/ws` may carry it as `?token=`, since browsers cannot set headers on a WebSocket); else
-///   401. `/`, `/health` and `/metrics` stay open (the page holds no data; probes and scrapers
-///   carry no secrets).
+///   401. `/`, `/health`, `/metrics` and `/openapi.yaml` stay open (the page and the document
+///   hold no data; probes and scrapers carry no secrets).
 /// * A request with an `Origin` that is neither the server's own (its `Host`) nor one of
 ///   ``allowedOrigins`` gets 403, the WebSocket upgrade included: a web page open in the
 ///   trader's browser cannot write through it.
@@ -63,7 +63,9 @@ public struct APIAccess: Sendable {
     }
 
     /// Routes that never need the token nor a same-origin request.
-    static func isOpen(_ segments: [Substring]) -> Bool { segments == ["health"] || segments == ["metrics"] }
+    static func isOpen(_ segments: [Substring]) -> Bool {
+        segments == ["health"] || segments == ["metrics"] || segments == ["openapi.yaml"]
+    }
 
     /// Routes that need the token when one is set: everything under `/api`, and `/ws`.
     static func needsToken(_ segments: [Substring]) -> Bool { segments.first == "api" || segments == ["ws"] }

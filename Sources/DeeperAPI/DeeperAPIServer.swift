@@ -111,6 +111,12 @@ public struct DeeperAPIServer: Sendable {
             headers[.cacheControl] = "no-cache"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: IndexPage.html)))
         }
+        router.get("/openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.yaml)))
+        }
         router.post("/api/deeper-analysis/compute") { request, _ in try await compute(request) }
         router.get("/api/deeper-analysis/status/{job_id}") { _, context in
             try await status(context.parameters.get("job_id") ?? "")

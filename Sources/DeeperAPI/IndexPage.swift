@@ -20,3 +20,11 @@ enum IndexPage {
     /// `Resources/index.html`, byte for byte.
     static let html: [UInt8] = PackageResources.index_html
 }
+
+/// The OpenAPI 3.1 document served at `GET /openapi.yaml`: the repository's `openapi.yaml`
+/// (linked from `Resources/`), compiled into the binary like the page, so the server always
+/// serves the contract it was built against.
+enum OpenAPIDocument {
+    /// `openapi.yaml`, byte for byte.
+    static let yaml: [UInt8] = PackageResources.openapi_yaml
+}

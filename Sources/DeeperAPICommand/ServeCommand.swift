@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Routes: POST /api/deeper-analysis/compute, GET /api/deeper-analysis/status/ID,
             GET /api/deeper-analysis/result/ID, POST /api/prints, GET /health,
-            GET /metrics, GET /ws (job events), GET / (the page). The server never
+            GET /metrics, GET /ws (job events), GET / (the page), GET /openapi.yaml
+            (the API's contract). The server never
             computes: run `deeper worker` beside it. SIGINT/SIGTERM answer the
             requests in flight, then exit 0.
 

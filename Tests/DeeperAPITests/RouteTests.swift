@@ -420,6 +420,21 @@ struct RouteTests {
         }
     }
 
+    @Test func theOpenAPIDocumentIsServedOpenAndByteForByte() async throws {
+        let h = try APIHarness()
+        // Open like /health: no token, even when the server has one.
+        try await h.api({ $0.access = APIAccess(token: "a-token-the-client-does-not-send") }).makeApplication().test(.router) { client in
+            let response = try await client.get("/openapi.yaml")
+            #expect(response.status == .ok)
+            #expect(response.contentType == "application/yaml")
+            let file = try Data(contentsOf: DeeperProcess.repository.appendingPathComponent("openapi.yaml"))
+            #expect(Array(response.body.readableBytesView) == Array(file))
+            #expect(response.text.hasPrefix("openapi: 3.1"))
+
+            let page = try await client.get("/")
+            #expect(page.text.contains(#"href="/openapi.yaml""#))
+    }
+
     // MARK: - Redis down
 
     @Test func redisDownIs503EverywhereAndHealthSaysSoUntilItIsBack() async throws {
