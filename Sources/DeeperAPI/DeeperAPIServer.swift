@@ -49,6 +49,9 @@ public struct DeeperAPIServer: Sendable {
         access.loopbackHostsOnly = access.token == nil && Self.isLoopback(configuration.host)
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.middlewares.add(AccessLogMiddleware(logger: logger, metrics: metrics))
+        // A method a path does not serve is refused before the body is judged (415) or the
+        // token asked for: the route table is public (openapi.yaml), nothing runs.
+        router.middlewares.add(MethodNotAllowedMiddleware())
         router.middlewares.add(APIAccessMiddleware(access: access))
         addRoutes(to: router)
 

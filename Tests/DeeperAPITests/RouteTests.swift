@@ -4,6 +4,7 @@ import DeeperQueue
 import DeeperRedis
 import DeeperTestSupport
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import Testing
 
@@ -433,6 +434,32 @@ struct RouteTests {
 
             let page = try await client.get("/")
             #expect(page.text.contains(#"href="/openapi.yaml""#))
+        }
+    }
+
+    /// A known path asked with a method it does not serve is 405 with `Allow` (schemathesis
+    /// found a bare 404 there), before any token or body check; unknown paths stay 404, and a
+    /// HEAD of a GET route and the routes' own methods pass through.
+    @Test func aMethodAPathDoesNotServeIs405WithAllow() async throws {
+        let h = try APIHarness()
+        try await h.api({ $0.access = APIAccess(token: "secret") }).makeApplication().test(.router) { client in
+            for (method, uri, allow) in [
+                (HTTPRequest.Method.trace, "/health", "GET"), (.post, "/", "GET"), (.delete, "/metrics", "GET"),
+                (.get, "/api/prints", "POST"), (.put, "/api/deeper-analysis/compute", "POST"),
+                (.post, "/api/deeper-analysis/status/j1", "GET"), (.post, "/api/deeper-analysis/result/a%20b", "GET"),
+            ] {
+                let response = try await client.execute(uri: uri, method: method)
+                #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                #expect(response.object["success"] as? Bool == false)
+            }
+            #expect(try await client.execute(uri: "/nowhere", method: .trace).status == .notFound)
+            // No route serves it, so no 405; under /api the token is asked for before any 404.
+            #expect(try await client.execute(uri: "/api/deeper-analysis/status/a/b", method: .post).status == .unauthorized)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            // The route's own method still meets the token check.
+            #expect(try await client.execute(uri: "/api/deeper-analysis/status/j1", method: .get).status == .unauthorized)
+        }
     }
 
     // MARK: - Redis down
