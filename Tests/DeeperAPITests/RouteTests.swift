@@ -6,6 +6,7 @@ import DeeperTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWebSocket
 import Testing
 
 @testable import DeeperAPI
@@ -435,6 +436,23 @@ struct RouteTests {
             let page = try await client.get("/")
             #expect(page.text.contains(#"href="/openapi.yaml""#))
         }
+    }
+
+    /// `RouteMethods.table` (what the 405 answers rest on) is the router's own route list: a
+    /// route added, moved or given another method without the table fails here.
+    @Test func theMethodTableIsTheRoutersRoutes() throws {
+        let h = try APIHarness()
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        h.api().addRoutes(to: router)
+        func key(_ segments: [Substring], _ method: HTTPRequest.Method) -> String {
+            "\(method.rawValue) /" + segments.joined(separator: "/")
+        }
+        let routed = Set(router.routes.map { route in
+            key(route.path.components.map { "\($0)".hasPrefix("{") || "\($0)".hasPrefix(":") ? "*" : Substring("\($0)") }, route.method)
+        })
+        let tabled = Set(RouteMethods.table.flatMap { entry in entry.methods.map { key(entry.pattern, $0) } })
+        #expect(routed == tabled)
+        #expect(tabled.count == 9)
     }
 
     /// A known path asked with a method it does not serve is 405 with `Allow` (schemathesis
