@@ -160,7 +160,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis", "DeeperTestSupport"]),
-        .testTarget(name: "DeeperQueueTests", dependencies: ["DeeperQueue", "DeeperKernels", "DeeperData"]),
+        .testTarget(
+            name: "DeeperQueueTests",
+            dependencies: ["DeeperQueue", "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperTestSupport"]
+        ),
         .testTarget(
             name: "DeeperWorkerTests",
             dependencies: [
