@@ -67,15 +67,39 @@ public final class PrintTail: Sendable {
     /// - Returns: the number of entries read.
     @discardableResult
     public func bootstrap(_ redis: RedisConnection, retentionStartMilliseconds: Int64) throws(RedisError) -> Int {
+        try readToEnd(redis, from: "\(max(0, retentionStartMilliseconds))-0")
+    }
+
+    /// Reads the stream after entry `id` (the last one a restored snapshot holds) to its
+    /// current end, as ``bootstrap(_:retentionStartMilliseconds:)`` does from the retention start.
+    @discardableResult
+    public func bootstrap(_ redis: RedisConnection, after id: RedisStreamID) throws(RedisError) -> Int {
+        try readToEnd(redis, from: "(" + id.description)
+    }
+
+    /// Pages from `start` (an XRANGE start) to the stream's end, applying each page.
+    private func readToEnd(_ redis: RedisConnection, from start: String) throws(RedisError) -> Int {
         var batch = _ParsedPrints()
         let now = WallClock.now() / Nanos.perMillisecond
         let tolerance = futureTolerance
-        return try redis.xrangePages(
-            RedisKeys.prints, from: "\(max(0, retentionStartMilliseconds))-0", pageSize: Self.pageSize
-        ) { entry in
+        return try redis.xrangePages(RedisKeys.prints, from: start, pageSize: Self.pageSize) { entry in
             batch.add(entry, now: now, tolerance: tolerance)
         } endOfPage: { page in
             apply(&batch, page: page)
+        }
+    }
+
+    /// The history with the last entry applied and the malformed count, taken together.
+    func snapshotState() -> (history: LiveHistory, lastID: RedisStreamID, malformed: Int) {
+        state.withLock { ($0.history, $0.lastID, $0.malformedEntries) }
+    }
+
+    /// Replaces the history with one a snapshot recorded (before the tail starts).
+    func restore(_ snapshot: HistorySnapshot) {
+        state.withLock { s in
+            s.history = snapshot.history
+            s.lastID = snapshot.lastID
+            s.malformedEntries = snapshot.malformedEntries
         }
     }
 
