@@ -163,10 +163,19 @@ public final class Worker: Service, Sendable {
         guard let first else {
             return "the print stream is gone or empty (Redis restarted without persistence, FLUSHALL or DEL?)"
         }
-        if first > snapshot.lastID {
-            return "the stream was trimmed past entry \(id), the snapshot's last (its first entry is \(first)): entries after it are gone"
+        guard first > snapshot.lastID else {
+            return "the stream no longer holds entry \(id), the snapshot's last (the stream deleted and re-fed, or a different Redis)"
         }
-        return "the stream no longer holds entry \(id), the snapshot's last (the stream deleted and re-fed, or a different Redis)"
+        // Newer entries only. A stream that never lost an entry (XINFO STREAM: entries-added
+        // equals length) was not trimmed: it is a new one.
+        let info = try c.command(["XINFO", "STREAM", RedisKeys.prints]).array ?? []
+        func field(_ name: String) -> Int64? {
+            stride(from: 0, to: info.count - 1, by: 2).first { info[$0].string == name }.flatMap { info[$0 + 1].int }
+        }
+        if let added = field("entries-added"), let length = field("length"), added == length {
+            return "the stream no longer holds entry \(id), the snapshot's last, and never lost an entry: a new stream (deleted and re-fed, or a different Redis)"
+        }
+        return "the stream was trimmed past entry \(id), the snapshot's last (its first entry is \(first)), or deleted and re-fed: entries after it may be gone"
     }
 
     /// Rewrites the snapshot every `snapshotInterval` while the history changes, and once more
