@@ -495,9 +495,10 @@ extension RedisConnection._State {
             failure = error
             throw error
         }
-        guard !flat.pointee.failed else {
-            failure = .connection("out of memory reading a reply")
-            throw failure.unsafelyUnwrapped
+        guard !flat.pointee.failed, flat.pointee.tokenCount > 0 else {
+            let error = RedisError.connection("out of memory reading a reply")
+            failure = error
+            throw error
         }
         return flat.pointee.reply
     }

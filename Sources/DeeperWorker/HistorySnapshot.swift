@@ -313,7 +313,7 @@ private struct _SnapshotWriter {
         written += UInt64(raw.count)
         var offset = 0
         while offset < raw.count && error == 0 {
-            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 error = errno
