@@ -13,7 +13,7 @@ import Foundation
 ///
 /// ```
 /// "DEEPERHS"  u32 version  u32 0
-/// u64 rules fingerprint   u64 last entry ms  u64 last entry seq  u64 last entry digest
+/// u64 rules fingerprint (see `fingerprint`)   u64 last entry ms  u64 last entry seq  u64 last entry digest
 /// i64 written at (ns)     i64 malformed entries  i64 ineligible  i64 stale
 /// u32 venues,  each: u16 length, bytes
 /// u32 symbols, each: u16 length, bytes, i64 eviction cutoff, u64 prints
@@ -60,9 +60,12 @@ struct HistorySnapshot {
         return h.value
     }
 
-    /// Identifies the rules the stored weights and eligibility were derived under.
+    /// Identifies what decided which prints the history kept: the rules' minimum lot (smaller
+    /// prints were never stored), the market closures and the retention (which prints were
+    /// evicted). Weights are derived again from the current rules on load, so other rule
+    /// changes leave a snapshot usable.
     static func fingerprint(_ rules: Rules) -> UInt64 {
-        var text = String(reflecting: rules)
+        var text = "min_lot \(rules.minLot); closures \(rules.extraClosures); retention \(PrintTail.retentionTradingDays)"
         return text.withUTF8 { bytes in
             var h = _SnapshotChecksum()
             h.add(UnsafeRawBufferPointer(bytes))
@@ -169,7 +172,7 @@ struct HistorySnapshot {
             let writtenAt = r.i64(), let malformed = r.i64(), let ineligible = r.i64(), let stale = r.i64()
         else { throw corrupt("short header") }
         guard fingerprint == Self.fingerprint(rules) else {
-            throw Rejection(description: "it was made under other rules (weights and eligibility differ)")
+            throw Rejection(description: "it was made under another min_lot, market calendar or retention")
         }
         var history = LiveHistory(rules: rules)
         guard let venueCount = r.u32() else { throw corrupt("no venue table") }

@@ -26,8 +26,8 @@ struct WorkerCommand: AsyncParsableCommand {
             PATH (rewritten every --snapshot-interval seconds and when it stops) and,
             when it starts, loads it and reads only the stream after it. A snapshot
             that does not match the stream in Redis, or is corrupt, truncated, of
-            another format version or made under other rules, is discarded (the log
-            says why) and the whole stream is read. One PATH per worker.
+            another format version or made under another min_lot, is discarded (the
+            log says why) and the whole stream is read. One PATH per worker.
 
             Compute priority: the kernels run on the worker's own threads at
               idle    Linux SCHED_IDLE: only on CPU time nothing else wants; the
