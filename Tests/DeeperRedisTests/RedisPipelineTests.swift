@@ -222,6 +222,40 @@ struct RedisStreamTests {
         #expect(try redis.command(["PING"]) == .status("PONG"))
     }
 
+    /// The flat reader (stream reads) against hiredis's own reply tree (`command`), its safe
+    /// twin: the same entries, ids, fields and bytes, for XRANGE and XREAD alike.
+    @Test func flatStreamRepliesEqualHiredisReplyTrees() throws {
+        let server = try RedisTestServer()
+        let redis = try connect(to: server)
+        let key = "s"
+        _ = try redis.pipeline(Self.xaddBatch(Self.prints(300), key: key))
+        _ = try redis.command(["XADD", key, "*", "empty", ""])
+        _ = try redis.command([Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("bin".utf8), [0, 13, 10, 255]])
+        _ = try redis.command(["XADD", key, "*", "f", String(repeating: "x", count: 100_000)])
+        func fromTree(_ reply: RedisReply) -> [[[UInt8]]] {
+            (reply.array ?? []).map { entry in
+                let pair = entry.array ?? []
+                return [pair[0].bytes ?? []] + (pair[1].array ?? []).map { $0.bytes ?? [] }
+            }
+        }
+        func entryBytes(_ entry: RedisStreamEntry) -> [[UInt8]] {
+            [Array(entry.id.description.utf8)]
+                + (0..<entry.fieldCount).flatMap { [Array(entry.field(at: $0)), Array(entry.value(at: $0))] }
+        }
+        let tree = fromTree(try redis.command(["XRANGE", key, "-", "+"]))
+        var flat: [[[UInt8]]] = []
+        try redis.xrange(key) { flat.append(entryBytes($0)) }
+        #expect(tree.count == 303)
+        #expect(flat == tree)
+
+        let readTree = try redis.command(["XREAD", "COUNT", "50", "STREAMS", key, "0-0"])
+        let streams = readTree.array ?? []
+        #expect(streams.count == 1)
+        var read: [[[UInt8]]] = []
+        try redis.xread(key, after: .zero, count: 50) { read.append(entryBytes($0)) }
+        #expect(read == fromTree((streams.first?.array ?? [])[1]))
+    }
+
     @Test func pipelinedPagesOfAWrongKeyThrowAndLeaveTheConnectionUsable() throws {
         let server = try RedisTestServer()
         let redis = try connect(to: server)
