@@ -38,7 +38,7 @@ public struct DeeperAPIServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.pool = BlockingRedisPool(configuration: configuration.requestRedis, threads: configuration.blockingThreads)
-        self.relay = LiveUpdateRelay(pool: pool, hub: hub, logger: logger)
+        self.relay = LiveUpdateRelay(pool: pool, hub: hub, metrics: metrics, logger: logger)
         self.subscriber = JobEventSubscriber(
             configuration: configuration.requestRedis, hub: hub, relay: relay, metrics: metrics, logger: logger)
     }
@@ -402,7 +402,7 @@ public struct DeeperAPIServer: Sendable {
 
     func scrape() async throws -> Response {
         let v = try? await vitals()
-        metrics.recordScrape(webSocketClients: hub.listenerCount)
+        metrics.recordScrape(webSocketClients: hub.listenerCount, liveWebSocketClients: hub.liveListenerCount)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         let text = metrics.prometheusText(

@@ -107,6 +107,7 @@ final class LiveUpdateRelay: Service, Sendable {
 
     private let pool: BlockingRedisPool
     private let hub: JobEventHub
+    private let metrics: APIMetrics
     private let logger: Logger
     private let pending = Mutex(Pending())
     private let wake: AsyncStream<Void>.Continuation
@@ -115,9 +116,10 @@ final class LiveUpdateRelay: Service, Sendable {
     /// symbol → the row last handed to the mailboxes (storage shared with them).
     private let lastSent = Mutex<[String: [UInt8]]>([:])
 
-    init(pool: BlockingRedisPool, hub: JobEventHub, logger: Logger) {
+    init(pool: BlockingRedisPool, hub: JobEventHub, metrics: APIMetrics, logger: Logger) {
         self.pool = pool
         self.hub = hub
+        self.metrics = metrics
         self.logger = logger
         (arrivals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -148,6 +150,7 @@ final class LiveUpdateRelay: Service, Sendable {
                     guard !rows.isEmpty else { continue }
                     hub.publishLive(asOf: batch.asOf, rows: rows)
                     relayed.add(1, ordering: .relaxed)
+                    metrics.countLiveUpdate()
                 } catch {
                     // Rows not read are not guessed at: clients are told to read /live again.
                     logger.error("Live updates: could not read \(batch.symbols.count) changed row(s): \(error)")

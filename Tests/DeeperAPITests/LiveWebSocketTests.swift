@@ -75,6 +75,34 @@ struct LiveWebSocketTests {
             #expect(plain.first?.contains(#""job_id":"job-1""#) == true)
             #expect(plain.first?.contains(#""type""#) == false)
             #expect(server.relay.relayedCount == 1)
+            let metrics = try await client.get("/metrics")
+            #expect(metrics.text.contains("deeper_live_updates_total 1\n"), "\(metrics.text)")
+        }
+    }
+
+    /// After the subscription was lost (Redis restarted), live sockets are told to read the
+    /// rows again: notices published meanwhile are gone.
+    @Test func aLostSubscriptionTellsLiveSocketsToResync() async throws {
+        let h = try APIHarness()
+        let server = h.api()
+        try await server.makeApplication().test(.live) { client in
+            let seen = Seen()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.ws("/ws?live=1") { inbound, _, _ in
+                        var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
+                        guard case .text(let text)? = try await messages.next() else { return }
+                        seen.live.withLock { $0.append(text) }
+                    }
+                }
+                #expect(await eventually { server.hub.liveListenerCount == 1 && server.subscriber.isSubscribed })
+                h.redisServer.stop()
+                #expect(await eventually { !server.subscriber.isSubscribed })
+                try h.redisServer.start()
+                #expect(await eventually(timeout: .seconds(15)) { seen.live.withLock { $0.count } == 1 })
+                try await group.waitForAll()
+            }
+            #expect(seen.live.withLock { $0 } == [#"{"type":"live_resync"}"#])
         }
     }
 
