@@ -161,6 +161,68 @@ struct LiveWebSocketTests {
         }
     }
 
+    /// How long a published row takes to reach the sockets (printed; bounded loosely, since a
+    /// debug build on a shared 2-core machine measures the machine as much as the server): one
+    /// changed symbol 200 times, then a full refresh of 482 symbols of real-sized rows, to four
+    /// live sockets.
+    @Test func publishedRowsReachFourSocketsWithinMilliseconds() async throws {
+        let h = try APIHarness()
+        let server = h.api()
+        let template = LiveFixture.rows(asOf: LiveFixture.asOf)["UGN PRE"]!
+        let universe = (0..<482).map { "SYM\($0)" }
+        @Sendable func row(_ symbol: String, _ k: Int) -> String {
+            template.replacingOccurrences(of: #""symbol":"UGN PRE""#, with: #""symbol":"\#(symbol)""#)
+                .replacingOccurrences(of: #""tick_count":[0-9]+"#, with: #""tick_count":\#(k * 10)"#, options: .regularExpression)
+        }
+        let sockets = 4, rounds = 200
+        final class Arrivals: Sendable {
+            /// tick → when each socket saw it.
+            let at = Mutex<[Int: [ContinuousClock.Instant]]>([:])
+        }
+        let arrivals = Arrivals()
+        try await server.makeApplication().test(.live) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<sockets {
+                    group.addTask {
+                        try await client.ws("/ws?live=1") { inbound, _, _ in
+                            for try await message in inbound.messages(maxSize: 1 << 24) {
+                                guard case .text(let text) = message,
+                                    let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                                    let rows = object["rows"] as? [String: [String: Any]]
+                                else { continue }
+                                let now = ContinuousClock.now
+                                let ticks = Set(rows.values.compactMap { $0["tick_count"] as? Int })
+                                arrivals.at.withLock { at in for k in ticks { at[k, default: []].append(now) } }
+                                if ticks.contains(-10) { return }  // the last publish
+                            }
+                        }
+                    }
+                }
+                #expect(await eventually { server.hub.liveListenerCount == sockets && server.subscriber.isSubscribed })
+                var sent: [Int: ContinuousClock.Instant] = [:]
+                for k in 1...rounds {
+                    sent[k * 10] = .now
+                    try h.publishLive(["OFN": row("OFN", k)], asOf: LiveFixture.laterAsOf)
+                    _ = await eventually(timeout: .seconds(5)) { arrivals.at.withLock { $0[k * 10]?.count == sockets } }
+                }
+                let full = ContinuousClock.now
+                try h.publishLive(Dictionary(uniqueKeysWithValues: universe.map { ($0, row($0, 777)) }), asOf: LiveFixture.laterAsOf)
+                #expect(await eventually(timeout: .seconds(30)) { arrivals.at.withLock { $0[7770]?.count ?? 0 >= sockets } })
+                let fullLatency = arrivals.at.withLock { $0[7770]?.max() }.map { full.duration(to: $0) }
+                try h.publishLive(["OFN": row("OFN", -1)], asOf: LiveFixture.laterAsOf)
+                try await group.waitForAll()
+
+                let latencies = arrivals.at.withLock { at in
+                    sent.flatMap { k, t0 in (at[k] ?? []).map { t0.duration(to: $0) } }
+                }.sorted()
+                #expect(latencies.count == rounds * sockets)
+                let p50 = latencies[latencies.count / 2], p99 = latencies[latencies.count * 99 / 100]
+                print("Live fan-out to \(sockets) sockets (debug build): one symbol p50 \(p50), p99 \(p99), max \(latencies.last!); 482 symbols: \(fullLatency.map { "\($0)" } ?? "not received")")
+                #expect(p99 < .milliseconds(500))
+            }
+        }
+    }
+
     @Test func aMailboxKeepsTheNewestRowOfEachSymbol() {
         let mailbox = LiveMailbox()
         mailbox.deliver(asOf: "a1", rows: [("OFN", Array(#"{"k":1}"#.utf8)), ("OFM", Array(#"{"k":1}"#.utf8))])
