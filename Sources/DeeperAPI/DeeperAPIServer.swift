@@ -153,7 +153,7 @@ public struct DeeperAPIServer: Sendable {
         } catch {
             return APIResponse.tooLarge(error, limit: configuration.maxComputeBodyBytes)
         }
-        let isBlank = body.readableBytesView.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let isBlank = body.readableBytesView.allSatisfy(JSONText.isSpace)
         if !isBlank && request.headers[.contentType] == nil {
             return APIResponse.failure(.unsupportedMediaType, APIAccess.computeMediaTypeReason)
         }
@@ -246,12 +246,12 @@ public struct DeeperAPIServer: Sendable {
     /// bytes do not start like an object.
     static func prefixing(_ object: [UInt8], with fields: KeyValuePairs<String, String>) -> [UInt8]? {
         var start = 0
-        while start < object.count, object[start] == 0x20 || object[start] == 0x0A || object[start] == 0x0D || object[start] == 0x09 {
+        while start < object.count, JSONText.isSpace(object[start]) {
             start += 1
         }
         guard start < object.count, object[start] == UInt8(ascii: "{") else { return nil }
         var rest = start + 1
-        while rest < object.count, object[rest] == 0x20 || object[rest] == 0x0A || object[rest] == 0x0D || object[rest] == 0x09 {
+        while rest < object.count, JSONText.isSpace(object[rest]) {
             rest += 1
         }
         let isEmpty = rest < object.count && object[rest] == UInt8(ascii: "}")

@@ -154,8 +154,9 @@ enum LiveDocuments {
 
     /// Whether `bytes`, blanks aside, start with `{` and end with `}`.
     static func isObject(_ bytes: [UInt8]) -> Bool {
-        func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
-        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
+        guard let first = bytes.firstIndex(where: { !JSONText.isSpace($0) }),
+            let last = bytes.lastIndex(where: { !JSONText.isSpace($0) })
+        else {
             return false
         }
         return first < last && bytes[first] == UInt8(ascii: "{") && bytes[last] == UInt8(ascii: "}")

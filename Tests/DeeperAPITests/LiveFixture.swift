@@ -5,6 +5,8 @@ import DeeperRedis
 import DeeperTestSupport
 import Foundation
 
+@testable import DeeperAPI
+
 /// Live documents of the committed sample, shaped as the live worker stores them
 /// (docs/REDIS.md, "Live results"), computed here with the kernels: the API tests seed Redis with
 /// them without a live worker.
@@ -65,11 +67,7 @@ enum LiveFixture {
         #"{"as_of":\#(quoted(asOf)),"symbols":[\#(symbols.map(quoted).joined(separator: ","))]}"#
     }
 
-    static func quoted(_ s: String) -> String {
-        var w = JSONWriter()
-        w.string(s)
-        return w.text
-    }
+    static func quoted(_ s: String) -> String { JSONText.string(s) }
 
     static func iso(_ milliseconds: Int64) -> String {
         let f = ISO8601DateFormatter()
