@@ -39,13 +39,16 @@ public struct PrintsCSVParts: Sendable {
 
     /// A chunk smaller than this is not worth a thread of its own.
     public static let defaultMinimumChunkBytes = 1 << 20
+    /// Chunks a thread when there are several threads.
+    static let chunksPerThread = 4
 
     /// Reads and parses the file at `path`, which is also the name used in error messages.
     ///
     /// - Parameters:
     ///   - minLot: keep only prints of at least this size (`Rules.minLot`), counting the others
     ///     in `ineligibleCount`; nil keeps every valid print.
-    ///   - threads: how many chunks to parse at once (at most one per `minimumChunkBytes`).
+    ///   - threads: how many chunks to parse at once (a few chunks a thread, none smaller than
+    ///     `defaultMinimumChunkBytes` unless it is the only one).
     ///   - maxStoredErrors: how many errors to keep in `errors` (all are counted).
     ///   - notAfter: as for `PrintsCSV.parse`.
     /// - Throws: `CSVFileError` when the file cannot be read, `CSVLineError` as `PrintsCSV.parse` does.
@@ -73,8 +76,10 @@ public struct PrintsCSVParts: Sendable {
             result = Result { () throws(CSVLineError) in
                 let header = try _PrintsHeader(
                     input, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
+                // A few chunks a thread, so that a thread the system runs less takes fewer.
                 let chunks = _chunkBounds(
-                    input, from: header.bodyStart, chunks: threads, minimumBytes: max(1, minimumChunkBytes))
+                    input, from: header.bodyStart, chunks: threads > 1 ? threads * chunksPerThread : 1,
+                    minimumBytes: max(1, minimumChunkBytes))
                 var parsed = parseChunks(input, chunks, header: header, minLot: minLot, threads: threads)
                 if parsed == nil {
                     // A quoted line break or the venue limit: what a chunk saw may depend on the

@@ -169,18 +169,36 @@ public struct PrintStore: Sendable {
     ) -> Bool {
         var cursor = starts
         let ends = zip(starts, counts).map { $0 + $1 }
+        // The store's venue id and the weight class of each local venue, side by side.
+        let venues = zip(part.venueIDs, classes).map { ($0, $1) }
         let minLot = rules.minLot
-        for p in part.prints where p.size >= minLot {
-            let s = Int(p.symbol)
-            let k = cursor[s]
-            precondition(k < ends[s], "more eligible prints than counted")
-            cursor[s] = k &+ 1
-            let v = Int(p.venue)
-            out.time[k] = p.time
-            out.price[k] = p.price
-            out.size[k] = p.size
-            out.venue[k] = part.venueIDs[v]
-            out.weight[k] = rules.grpanWeight(size: p.size, venueClass: classes[v])
+        // Every index is checked (a local id within its table, a slot within its symbol's run),
+        // through buffers so the loop neither checks uniqueness nor reloads the columns' bases.
+        let time = out.time.baseAddress!
+        let price = out.price.baseAddress!
+        let size = out.size.baseAddress!
+        let venue = out.venue.baseAddress!
+        let weight = out.weight.baseAddress!
+        part.prints.withUnsafeBufferPointer { prints in
+            cursor.withUnsafeMutableBufferPointer { cursor in
+                ends.withUnsafeBufferPointer { ends in
+                    venues.withUnsafeBufferPointer { venues in
+                        for p in prints where p.size >= minLot {
+                            let s = Int(p.symbol)
+                            let v = Int(p.venue)
+                            precondition(s < cursor.count && v < venues.count, "a local id beyond its table")
+                            let k = cursor[s]
+                            precondition(k < ends[s], "more eligible prints than counted")
+                            cursor[s] = k &+ 1
+                            time[k] = p.time
+                            price[k] = p.price
+                            size[k] = p.size
+                            venue[k] = venues[v].0
+                            weight[k] = rules.grpanWeight(size: p.size, venueClass: venues[v].1)
+                        }
+                    }
+                }
+            }
         }
         return cursor == ends
     }
