@@ -65,11 +65,15 @@ public struct PrintsCSVParts: Sendable {
 
     /// Parses a whole file's bytes; see `read(contentsOfFile:minLot:threads:maxStoredErrors:notAfter:)`.
     ///
-    /// - Parameter minimumChunkBytes: the smallest chunk worth a thread (tests cut tiny files
-    ///   into many chunks with 1).
+    /// - Parameters:
+    ///   - chunks: how many chunks to cut the file in (nil: a few a thread when there are several
+    ///     threads, else one); fewer when the file is small.
+    ///   - minimumChunkBytes: the smallest chunk worth a thread (tests and the fuzz target cut
+    ///     tiny files into many chunks with 1).
     public static func parse(
         _ bytes: UnsafeRawBufferPointer, fileName: String, maxStoredErrors: Int = PrintsCSV.defaultMaxStoredErrors,
-        notAfter: FutureLimit? = nil, minLot: Int32?, threads: Int, minimumChunkBytes: Int = defaultMinimumChunkBytes
+        notAfter: FutureLimit? = nil, minLot: Int32?, threads: Int, chunks: Int? = nil,
+        minimumChunkBytes: Int = defaultMinimumChunkBytes
     ) throws(CSVLineError) -> PrintsCSVParts {
         var result: Result<PrintsCSVParts, CSVLineError>!
         _withLFLineEndings(bytes) { input in
@@ -77,10 +81,10 @@ public struct PrintsCSVParts: Sendable {
                 let header = try _PrintsHeader(
                     input, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
                 // A few chunks a thread, so that a thread the system runs less takes fewer.
-                let chunks = _chunkBounds(
-                    input, from: header.bodyStart, chunks: threads > 1 ? threads * chunksPerThread : 1,
+                let bounds = _chunkBounds(
+                    input, from: header.bodyStart, chunks: chunks ?? (threads > 1 ? threads * chunksPerThread : 1),
                     minimumBytes: max(1, minimumChunkBytes))
-                var parsed = parseChunks(input, chunks, header: header, minLot: minLot, threads: threads)
+                var parsed = parseChunks(input, bounds, header: header, minLot: minLot, threads: threads)
                 if parsed == nil {
                     // A quoted line break or the venue limit: what a chunk saw may depend on the
                     // lines before it, so read the body in one piece.
