@@ -116,9 +116,10 @@ struct _PrintsReader: ~Copyable {
     private var ineligible = 0
     private var refusedVenueBeyondLimit = false
 
-    /// A reader of the records of `input` (the header excluded), the lines of one chunk.
-    init(_ input: UnsafeBufferPointer<UInt8>, header: _PrintsHeader, startsFile: Bool, minLot: Int32) {
-        tokenizer = _UnsafeCSVTokenizer(input, startsFile: startsFile)
+    /// A reader of the records of `input`: lines of the file after its header (all or a chunk).
+    init(_ input: UnsafeBufferPointer<UInt8>, header: _PrintsHeader, minLot: Int32) {
+        // Never the file's start, so a byte order mark here is text, as it is to one pass.
+        tokenizer = _UnsafeCSVTokenizer(input, startsFile: false)
         self.header = header
         log = _CSVErrorLog(file: header.fileName, limit: header.maxStoredErrors)
         self.minLot = minLot

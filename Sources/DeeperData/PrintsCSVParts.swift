@@ -107,7 +107,7 @@ public struct PrintsCSVParts: Sendable {
         let results = Parallel.map(chunks.count, threads: threads) { c in
             let r = chunks[c]
             let slice = UnsafeBufferPointer(rebasing: shared.input[r])
-            let reader = _PrintsReader(slice, header: header, startsFile: false, minLot: minLot ?? .min)
+            let reader = _PrintsReader(slice, header: header, minLot: minLot ?? .min)
             return reader.run()
         }
         if results.count > 1 && results.contains(where: \.dependsOnEarlierLines) { return nil }
