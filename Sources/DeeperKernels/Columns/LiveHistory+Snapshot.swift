@@ -22,7 +22,9 @@ extension LiveHistory {
         precondition(price.count == n && size.count == n && venue.count == n, "columns of unequal length")
         let classes = venueClasses
         let rules = self.rules
-        storage[index] = PrintColumns(count: n) { t, p, s, v, w in
+        // Every slot of every column is written below, as the initializer requires.
+        storage[index] = PrintColumns(uninitializedCount: n) { out in
+            let (t, p, s, v, w) = (out.time, out.price, out.size, out.venue, out.weight)
             for i in 0..<n {
                 precondition(Int(venue[i]) < classes.count, "unknown venue id")
                 precondition(size[i] >= rules.minLot && time[i] >= evictionCutoff, "a print append would have dropped")

@@ -37,9 +37,10 @@ public struct LiveHistory: Sendable {
     private(set) var venueClasses: [VenueClass] = [.unknown]
 
     /// Per symbol id: its columns and where its live prints start (before that: evicted).
-    /// Internal rather than private so that tests can check compaction.
-    internal(set) var storage: [PrintColumns] = []
-    internal(set) var starts: [Int] = []
+    /// Internal rather than private so that tests can check compaction and a snapshot can be
+    /// restored (`LiveHistory+Snapshot.swift`).
+    var storage: [PrintColumns] = []
+    var starts: [Int] = []
     /// Per symbol id: its latest `evict(symbolID:before:)` cutoff (`Int64.min` before any).
     /// Internal for `LiveHistory+Snapshot.swift`.
     var symbolEvictedBefore: [Int64] = []
