@@ -18,6 +18,15 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer for the next document, keeping its buffer (a loop that writes one
+    /// document after another allocates nothing once the buffer has grown).
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        hasValue = 0
+        depth = 0
+        pendingKey = false
+    }
+
     /// The document as a string.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 

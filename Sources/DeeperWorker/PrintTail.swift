@@ -33,6 +33,10 @@ public final class PrintTail: Sendable {
         var malformedEntries = 0
         /// Times the history was rebuilt because the stream changed under it.
         var rebuilds = 0
+        /// Symbols whose prints changed since the live publisher last took them (live workers only).
+        var liveTouched = Set<Int>()
+        /// The newest print time applied (nanoseconds; the `feed` live clock), nil before any.
+        var newestPrintTime: Int64?
     }
 
     private let state: Mutex<State>
@@ -40,13 +44,32 @@ public final class PrintTail: Sendable {
     private let calendar: TradingCalendar
     private let logger: Logger
     private let futureTolerance: FutureTolerance
+    /// Woken after every page applied, when a live publisher waits on it.
+    let liveWakeup: LiveWakeup?
 
-    public init(rules: Rules, calendar: TradingCalendar, logger: Logger, futureTolerance: FutureTolerance = .default) {
+    /// - Parameter tracksLiveChanges: remember which symbols each page touched and wake the live
+    ///   publisher after it (`takeLiveChanges()`); off, the tail does neither.
+    public init(
+        rules: Rules, calendar: TradingCalendar, logger: Logger, futureTolerance: FutureTolerance = .default,
+        tracksLiveChanges: Bool = false
+    ) {
         self.state = Mutex(State(history: LiveHistory(rules: rules)))
         self.rules = rules
         self.calendar = calendar
         self.logger = logger
         self.futureTolerance = futureTolerance
+        self.liveWakeup = tracksLiveChanges ? LiveWakeup() : nil
+    }
+
+    /// What changed since the last call, with a snapshot that holds all of it, taken under one
+    /// lock (so no print is in the history without its symbol being reported, now or next time).
+    public func takeLiveChanges() -> LiveChanges {
+        state.withLock { s in
+            defer { s.liveTouched.removeAll(keepingCapacity: true) }
+            return LiveChanges(
+                history: s.history, touched: Array(s.liveTouched), newestPrintTime: s.newestPrintTime,
+                rebuilds: s.rebuilds)
+        }
     }
 
     /// A consistent copy of the history (cheap: copy-on-write).
@@ -132,6 +155,8 @@ public final class PrintTail: Sendable {
             s.history = LiveHistory(rules: rules)
             s.lastID = .zero
             s.rebuilds += 1
+            s.liveTouched.removeAll()
+            s.newestPrintTime = nil
         }
         let start = Feed.retentionStartMilliseconds(calendar: calendar, now: WallClock.now())
         let read = try bootstrap(redis, retentionStartMilliseconds: start)
@@ -174,10 +199,14 @@ public final class PrintTail: Sendable {
         let tolerance = futureTolerance
         let page = try read { entry in batch.add(entry, now: now, tolerance: tolerance) }
         guard let lastID = page.lastID, !skip() else { return page }
+        let tracksLive = liveWakeup != nil
+        let newest = batch.times.max()
         state.withLock { s in
             let touched = batch.apply(to: &s.history)
             s.malformedEntries += batch.malformed
             s.lastID = lastID
+            if let newest, newest > s.newestPrintTime ?? .min { s.newestPrintTime = newest }
+            if tracksLive { s.liveTouched.formUnion(touched) }
             // Each symbol keeps the trading days before its own newest print: a print moves
             // only its own symbol's window.
             for symbol in touched {
@@ -186,6 +215,7 @@ public final class PrintTail: Sendable {
                 s.history.evict(symbolID: symbol, before: cutoff)
             }
         }
+        liveWakeup?.signal()
         if batch.malformed > 0 {
             logger.warning(
                 "Skipped malformed stream entries",
@@ -193,6 +223,18 @@ public final class PrintTail: Sendable {
         }
         return page
     }
+}
+
+/// What the tail applied since the live publisher last asked (`PrintTail.takeLiveChanges()`).
+public struct LiveChanges: Sendable {
+    /// A snapshot holding every print applied so far.
+    public var history: LiveHistory
+    /// History ids of the symbols whose prints changed since the last call.
+    public var touched: [Int]
+    /// The newest print time applied (nanoseconds), nil while the stream has given none.
+    public var newestPrintTime: Int64?
+    /// Times the history was rebuilt: when it moves, every id may name another symbol.
+    public var rebuilds: Int
 }
 
 /// Prints parsed from one page of stream entries, waiting to be applied under the lock.

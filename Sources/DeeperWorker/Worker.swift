@@ -41,7 +41,7 @@ public final class Worker: Service, Sendable {
         self.engine = BatchEngine(threads: configuration.threads, priority: configuration.computePriority)
         self.tail = PrintTail(
             rules: configuration.rules, calendar: parameters.calendar, logger: logger,
-            futureTolerance: configuration.futureTolerance)
+            futureTolerance: configuration.futureTolerance, tracksLiveChanges: configuration.live)
         self.outage = OutageLog(
             logger: logger, target: "\(configuration.redis.host):\(configuration.redis.port)")
     }
@@ -90,11 +90,16 @@ public final class Worker: Service, Sendable {
         logger.notice("Worker \(name) started")
         async let tailDone: Void = DedicatedThread.run(name: "deeper-tail") { self.tailLoop() }
         async let heartbeatDone: Void = DedicatedThread.run(name: "deeper-heartbeat") { self.heartbeatLoop() }
+        // Live results on a thread of their own, at the process's priority like the tail: a
+        // print's latency to its live entry is theirs, and their cost is small beside jobs.
+        let live = configuration.live ? LivePublisher(worker: self) : nil
+        async let liveDone: Void = DedicatedThread.run(name: "deeper-live") { live?.run() }
         await DedicatedThread.run(name: "deeper-jobs") { self.jobLoop() }
         stopping.store(true, ordering: .relaxed)
         jobsDone.store(true, ordering: .relaxed)
         await tailDone
         await heartbeatDone
+        await liveDone
     }
 
     /// Starts the compute threads now rather than in the first job, and says at what priority
