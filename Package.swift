@@ -134,11 +134,12 @@ let package = Package(
             ]
         ),
 
-        // Measures a running worker through Redis (scripts/bench-worker).
+        // Measures a running worker through Redis (scripts/bench-worker, scripts/bench-live), and the
+        // live publisher's full refresh in process.
         .executableTarget(
             name: "WorkerBench",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

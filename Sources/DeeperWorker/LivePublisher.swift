@@ -111,8 +111,9 @@ final class LivePublisher: Sendable {
                         history: history, ids: changes.touched, asOf: asOf.kernel, avgADV: avgADV, prints: false,
                         into: &out)
                 }
-                let command = publishCommand(
-                    out, asOf: asOf.instant, symbols: results.publishedCount, replace: replace && full)
+                let command = out.publishCommand(
+                    worker: name, clock: configuration.liveClock, asOf: asOf.instant, symbols: results.publishedCount,
+                    replace: replace && full)
                 guard let written = try redis.perform({ (c) throws(RedisError) in try c.command(command) }) else { continue }
                 if written.int != 1 {
                     leader = false
@@ -173,40 +174,6 @@ final class LivePublisher: Sendable {
         return (members, adv)
     }
 
-    /// One `publishScript` call carrying `changes`.
-    func publishCommand(_ changes: LiveResults.Changes, asOf: Int64, symbols: Int, replace: Bool) -> [[UInt8]] {
-        let asOfText = Nanos.iso8601(asOf)
-        var meta = JSONWriter()
-        meta.beginObject()
-        meta.field("as_of", asOfText)
-        meta.field("updated_at", Nanos.iso8601(WallClock.now()))
-        meta.field("worker", name)
-        meta.field("symbols", symbols)
-        meta.field("clock", configuration.liveClock.rawValue)
-        meta.endObject()
-        var update = JSONWriter(capacity: 64 + changes.entries.count * 12)
-        update.beginObject()
-        update.field("as_of", asOfText)
-        update.key("symbols")
-        update.beginArray()
-        for e in changes.entries { update.string(e.symbol) }
-        update.endArray()
-        update.endObject()
-        var command: [[UInt8]] = []
-        command.reserveCapacity(16 + 2 * (changes.entries.count + changes.prints.count))
-        command += [
-            Array("EVAL".utf8), Array(Self.publishScript.utf8), Array("4".utf8),
-            Array(RedisKeys.liveLeader.utf8), Array(RedisKeys.live.utf8), Array(RedisKeys.liveMeta.utf8),
-            Array(RedisKeys.livePrints.utf8),
-            Array(name.utf8), Array(RedisKeys.liveUpdates.utf8), meta.bytes, update.bytes,
-            Array((replace ? "1" : "0").utf8), Array(String(changes.entries.count).utf8),
-        ]
-        for e in changes.entries { command += [Array(e.symbol.utf8), e.json] }
-        command.append(Array(String(changes.prints.count).utf8))
-        for e in changes.prints { command += [Array(e.symbol.utf8), e.json] }
-        return command
-    }
-
     // MARK: - Scripts
 
     /// KEYS: leader. ARGV: this worker, lease (ms). Takes a free lease, or renews one already
@@ -263,4 +230,48 @@ final class LivePublisher: Sendable {
         if n > 0 then redis.call('PUBLISH', ARGV[2], ARGV[4]) end
         return 1
         """
+}
+
+extension LiveResults.Changes {
+    /// The one fenced Redis command (`EVAL` of the publish script) that writes these changes,
+    /// the meta and the update message, as arguments.
+    ///
+    /// - Parameters:
+    ///   - worker: the publishing worker; the script writes only while the lease holds this name.
+    ///   - clock: the live clock, reported in the meta.
+    ///   - asOf: the live clock's instant (nanoseconds), for the meta and the update.
+    ///   - symbols: how many symbols the hash holds after this publish.
+    ///   - replace: empty both hashes first (the first publish after taking the lease).
+    public func publishCommand(worker: String, clock: LiveClock, asOf: Int64, symbols: Int, replace: Bool) -> [[UInt8]] {
+        let asOfText = Nanos.iso8601(asOf)
+        var meta = JSONWriter()
+        meta.beginObject()
+        meta.field("as_of", asOfText)
+        meta.field("updated_at", Nanos.iso8601(WallClock.now()))
+        meta.field("worker", worker)
+        meta.field("symbols", symbols)
+        meta.field("clock", clock.rawValue)
+        meta.endObject()
+        var update = JSONWriter(capacity: 64 + entries.count * 12)
+        update.beginObject()
+        update.field("as_of", asOfText)
+        update.key("symbols")
+        update.beginArray()
+        for e in entries { update.string(e.symbol) }
+        update.endArray()
+        update.endObject()
+        var command: [[UInt8]] = []
+        command.reserveCapacity(16 + 2 * (entries.count + prints.count))
+        command += [
+            Array("EVAL".utf8), Array(LivePublisher.publishScript.utf8), Array("4".utf8),
+            Array(RedisKeys.liveLeader.utf8), Array(RedisKeys.live.utf8), Array(RedisKeys.liveMeta.utf8),
+            Array(RedisKeys.livePrints.utf8),
+            Array(worker.utf8), Array(RedisKeys.liveUpdates.utf8), meta.bytes, update.bytes,
+            Array((replace ? "1" : "0").utf8), Array(String(entries.count).utf8),
+        ]
+        for e in entries { command += [Array(e.symbol.utf8), e.json] }
+        command.append(Array(String(prints.count).utf8))
+        for e in prints { command += [Array(e.symbol.utf8), e.json] }
+        return command
+    }
 }
