@@ -33,6 +33,9 @@ final class LivePublisher: Sendable {
     var name: String { worker.name }
     var logger: Logger { worker.logger }
     var tail: PrintTail { worker.tail }
+    /// Symbols of a refresh recomputed between two looks at the tail: bounds how long a refresh
+    /// holds a fresh print back (≈ 16 × 15 µs, plus the chart lists that changed).
+    static let refreshSlice = 16
     /// Publishes that went out (for the log at stop).
     let publishes = Atomic<Int>(0)
 
@@ -49,10 +52,13 @@ final class LivePublisher: Sendable {
         let renewEvery = lease / 3
         var results = LiveResults(parameters: worker.parameters)
         var leader = false
-        // The first publish after taking the lease replaces both hashes whole.
+        // After taking the lease, the first refresh goes out whole, replacing both hashes.
         var replace = false
         var nextLease = clock.now
         var nextRefresh = clock.now
+        // The refresh under way: history ids still to recompute, then the symbols without history.
+        var pending = 0..<0
+        var pendingWithoutHistory = false
         var rebuilds = -1
         var avgADV: [String: ExactDecimal] = [:]
         var setMembers: [String] = []
@@ -78,49 +84,67 @@ final class LivePublisher: Sendable {
                     wakeup.wait(until: nextLease)
                     continue
                 }
-                let full = clock.now >= nextRefresh
-                if full {
+                let startsRefresh = clock.now >= nextRefresh
+                if startsRefresh {
                     nextRefresh = clock.now + configuration.liveRefresh
                     guard let read = try redis.perform({ (c) throws(RedisError) in try Self.readStatic(c) }) else { continue }
                     (setMembers, avgADV) = read
                 }
-                let changes = tail.takeLiveChanges()
-                if changes.rebuilds != rebuilds {
-                    // A rebuilt history numbers its symbols afresh: what was published by id means nothing now.
-                    rebuilds = changes.rebuilds
-                    results.forget()
-                }
-                if !full && changes.touched.isEmpty {
-                    wakeup.wait(until: min(nextRefresh, nextLease))
-                    continue
-                }
-                guard let asOf = liveAsOf(changes.newestPrintTime) else {
-                    wakeup.wait(until: min(nextRefresh, nextLease))
-                    continue
-                }
-                let history = changes.history
-                results.markPrintsChanged(changes.touched, symbolCount: history.symbolCount)
+                // Everything computed from one snapshot, released before the write (while a
+                // snapshot lives, the tail's appends copy the columns they touch).
                 var out = LiveResults.Changes()
-                if full {
-                    results.update(
-                        history: history, ids: 0..<history.symbolCount, asOf: asOf.kernel, avgADV: avgADV, prints: true,
-                        into: &out)
-                    results.updateWithoutHistory(setMembers, history: history, avgADV: avgADV, into: &out)
-                } else {
+                var asOfInstant: Int64 = 0
+                var whole = false
+                do {
+                    let changes = tail.takeLiveChanges()
+                    let history = changes.history
+                    if changes.rebuilds != rebuilds {
+                        // A rebuilt history numbers its symbols afresh: what was published by id means nothing now.
+                        rebuilds = changes.rebuilds
+                        results.forget()
+                        if !startsRefresh { nextRefresh = clock.now }
+                    }
+                    if startsRefresh {
+                        pending = 0..<history.symbolCount
+                        pendingWithoutHistory = true
+                    }
+                    guard let asOf = liveAsOf(changes.newestPrintTime) else {
+                        pending = 0..<0
+                        wakeup.wait(until: min(nextRefresh, nextLease))
+                        continue
+                    }
+                    asOfInstant = asOf.instant
+                    results.markPrintsChanged(changes.touched, symbolCount: history.symbolCount)
+                    // What the tail just touched first: a print's latency is theirs.
                     results.update(
                         history: history, ids: changes.touched, asOf: asOf.kernel, avgADV: avgADV, prints: false,
                         into: &out)
+                    // Then a slice of the refresh (all of it when it replaces the hashes), so a
+                    // long refresh never holds a fresh print back by more than one slice.
+                    whole = replace
+                    let slice = whole ? pending : pending.prefix(Self.refreshSlice)
+                    results.update(history: history, ids: slice, asOf: asOf.kernel, avgADV: avgADV, prints: true, into: &out)
+                    pending = slice.upperBound..<pending.upperBound
+                    if pending.isEmpty && pendingWithoutHistory {
+                        pendingWithoutHistory = false
+                        results.updateWithoutHistory(setMembers, history: history, avgADV: avgADV, into: &out)
+                    }
+                    if out.entries.isEmpty && out.prints.isEmpty && !startsRefresh {
+                        if pending.isEmpty { wakeup.wait(until: min(nextRefresh, nextLease)) }
+                        continue
+                    }
                 }
                 let command = out.publishCommand(
-                    worker: name, clock: configuration.liveClock, asOf: asOf.instant, symbols: results.publishedCount,
-                    replace: replace && full)
+                    worker: name, clock: configuration.liveClock, asOf: asOfInstant, symbols: results.publishedCount,
+                    replace: whole)
                 guard let written = try redis.perform({ (c) throws(RedisError) in try c.command(command) }) else { continue }
                 if written.int != 1 {
                     leader = false
+                    pending = 0..<0
                     results.forget()
                     logger.warning("Worker \(name) lost the live lease (found at publish): stopped publishing")
                 } else {
-                    if full { replace = false }
+                    if whole { replace = false }
                     publishes.add(1, ordering: .relaxed)
                 }
             } catch {
