@@ -33,6 +33,8 @@ public final class PrintTail: Sendable {
         var malformedEntries = 0
         /// Times the history was rebuilt because the stream changed under it.
         var rebuilds = 0
+        /// Reads that found the last entry applied still first in the stream (the continuity check).
+        var checkedReads = 0
         /// Symbols whose prints changed since the live publisher last took them (live workers only).
         var liveTouched = Set<Int>()
         /// The newest print time applied (nanoseconds; the `feed` live clock), nil before any.
@@ -136,6 +138,7 @@ public final class PrintTail: Sendable {
                 : "the print stream no longer holds entry \(after), the last this worker read (Redis restarted without persistence, FLUSHALL, the stream deleted and re-fed, or trimmed past it?)"
             return try rebuild(redis, because: why)
         }
+        state.withLock { $0.checkedReads += 1 }
         if page.count > 1 { return page.count - 1 }
         // Caught up: block until something newer arrives. What this read brings is dropped
         // and read again, checked, by the next call.
@@ -169,18 +172,23 @@ public final class PrintTail: Sendable {
     /// Blocks the calling thread until the entry `id` has been applied, or `timeout` passes.
     ///
     /// `id` is the stream's newest entry when a job was taken (nil: the stream was empty or
-    /// missing). An `id` older than what was applied (or none, when something was) means the
-    /// stream was replaced; then the history counts only once the tail has rebuilt it.
+    /// missing). An `id` older than what was applied (or none, when something was) means either
+    /// that the tail has moved past it (a feed is running) or that the stream was replaced;
+    /// so the history counts once the tail has read the stream afresh and found it whole (its
+    /// continuity check, in a read begun after this call), or once it has rebuilt it.
     ///
     /// - Returns: whether it was applied in time.
     public func waitUntilApplied(_ id: RedisStreamID?, timeout: Duration) -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        let (appliedAtStart, rebuildsAtStart) = state.withLock { ($0.lastID, $0.rebuilds) }
-        let replaced = id.map { $0 < appliedAtStart } ?? (appliedAtStart != .zero)
+        let (appliedAtStart, rebuildsAtStart, readsAtStart) = state.withLock { ($0.lastID, $0.rebuilds, $0.checkedReads) }
+        let suspect = id.map { $0 < appliedAtStart } ?? (appliedAtStart != .zero)
         while true {
-            let (applied, rebuilds) = state.withLock { ($0.lastID, $0.rebuilds) }
-            if (!replaced || rebuilds > rebuildsAtStart) && applied >= (id ?? .zero) { return true }
+            let (applied, rebuilds, reads) = state.withLock { ($0.lastID, $0.rebuilds, $0.checkedReads) }
+            // A read that ended after this call may have begun before it: two reads ensure one
+            // began after, and so checked the stream the job saw.
+            let whole = !suspect || rebuilds > rebuildsAtStart || reads >= readsAtStart + 2
+            if whole && applied >= (id ?? .zero) { return true }
             if clock.now >= deadline { return false }
             sleepThread(for: .microseconds(200))
         }

@@ -427,12 +427,14 @@ public final class Worker: Service, Sendable {
             }
         }
         guard !held.isEmpty else { return }
+        #if DEBUG
+        // Before the wait for the tail, so that a feed running meanwhile moves the tail past the
+        // entry the job saw (the case `waitUntilApplied` must tell from a replaced stream).
+        if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
+        #endif
         if !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
             logger.warning("Worker \(name): jobs computed before the tail reached \(newest.map { "\($0)" } ?? "the stream's end")")
         }
-        #if DEBUG
-        if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
-        #endif
 
         let history = tail.snapshot()
         let overTime = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"

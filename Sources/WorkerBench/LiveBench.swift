@@ -102,13 +102,12 @@ extension WorkerBench {
         var tickMismatches = 0
     }
 
-    /// Feeds realistic prints (the universe generator's, restamped now) at each rate for
+    /// Feeds realistic prints (the universe generator's, restamped to continue its tape) at each rate for
     /// `liveSeconds`, with probe prints every 5 ms, and times XADD → the probe in the live entry.
     /// Needs the universe fed and one worker with `--live --live-clock feed` attached.
     func live(_ redis: RedisConnection) throws {
-        guard (try redis.command(["EXISTS", RedisKeys.liveLeader]).int ?? 0) == 1 else {
-            throw ValidationError("live: no live worker holds the lease (start one with --live --live-clock feed)")
-        }
+        // Without a live worker (the "off" side of the comparison) only the jobs run beside the feed.
+        let probing = (try redis.command(["EXISTS", RedisKeys.liveLeader]).int ?? 0) == 1
         let market = SyntheticMarket(.universe)
         let raw = market.rawPrints()
         // Probe symbols get no background prints, so a probe's tick is the only change of its entry.
@@ -116,6 +115,11 @@ extension WorkerBench {
         let probeIDs = Set(probeSymbols.compactMap { raw.symbols.firstIndex(of: $0) }.map(Int32.init))
         let background = raw.prints.filter { !probeIDs.contains($0.symbol) }
         let calendar = AnalysisParameters().calendar
+        // Prints continue the generated tape: stamped from just after its newest print, a
+        // millisecond of tape per millisecond of feed, so each symbol keeps its five days.
+        let tapeStart = (raw.prints.map(\.time).max() ?? 0) / Nanos.perMillisecond + 1
+        let feedStart = ContinuousClock.now
+        func tapeNow() -> Int64 { tapeStart + feedStart.duration(to: .now).whole(.milliseconds(1)) }
 
         for rate in liveRates.split(separator: ",").compactMap({ Int($0) }) {
             let board = ProbeBoard()
@@ -127,8 +131,20 @@ extension WorkerBench {
                     print("live: listener: \(error)")
                 }
             }
-            listener.start()
-            while !board.ready.load(ordering: .relaxed) { usleep(1_000) }
+            if probing {
+                listener.start()
+                while !board.ready.load(ordering: .relaxed) { usleep(1_000) }
+            }
+            // Whole-universe jobs back to back beside the feed, on a connection of their own.
+            let jobLatencies = Mutex<[Double]>([])
+            let jobs = Thread {
+                guard let r = try? RedisConnection(RedisConfiguration(port: port, commandTimeout: .seconds(60))) else { return }
+                while !board.stop.load(ordering: .relaxed) {
+                    guard let seconds = try? Self.runJob(r, symbols: nil) else { return }
+                    jobLatencies.withLock { $0.append(seconds) }
+                }
+            }
+            jobs.start()
 
             let clock = ContinuousClock()
             let start = clock.now
@@ -142,7 +158,7 @@ extension WorkerBench {
             var probeSeq = 0
             while clock.now < end {
                 let now = clock.now
-                if now >= nextProbe {
+                if probing && now >= nextProbe {
                     nextProbe = now + .milliseconds(5)
                     let symbol = probeSymbols[probeSeq % probeSymbols.count]
                     let free = board.observed.withLock { o -> Bool in
@@ -156,7 +172,7 @@ extension WorkerBench {
                     if free {
                         // $5.0001…$8.9999: never a background price, so last_price tells the probe.
                         let ticks = Int64(50_001 + probeSeq % 39_999)
-                        let ms = WallClock.now() / Nanos.perMillisecond
+                        let ms = tapeNow()
                         let sentAt = clock.now
                         board.observed.withLock { $0.outstanding[symbol] = Probe(price: Double(ticks) / 10_000, sentAt: sentAt) }
                         _ = try redis.command([
@@ -171,7 +187,7 @@ extension WorkerBench {
                 let due = Int(Double(rate) * start.duration(to: clock.now).seconds)
                 let n = min(Feed.batchSize, due - sent)
                 if n > 0 {
-                    let ms = WallClock.now() / Nanos.perMillisecond
+                    let ms = tapeNow()
                     var batch: [RawPrint] = []
                     batch.reserveCapacity(n)
                     for _ in 0..<n {
@@ -193,7 +209,17 @@ extension WorkerBench {
             let drain = clock.now + .seconds(3)
             while clock.now < drain && !board.observed.withLock({ $0.outstanding.isEmpty }) { usleep(1_000) }
             board.stop.store(true, ordering: .relaxed)
-            while !listener.isFinished { usleep(1_000) }
+            while probing && !listener.isFinished { usleep(1_000) }
+            while !jobs.isFinished { usleep(1_000) }
+            let j = jobLatencies.withLock { $0 }.sorted()
+            let jobText =
+                j.isEmpty
+                ? "no job completed"
+                : "\(j.count) \(raw.symbols.count)-symbol jobs back to back beside it: median \(fmt(j[j.count / 2] * 1000)) ms, p90 \(fmt(j[j.count * 9 / 10] * 1000)) ms"
+            guard probing else {
+                print("feed at \(rate) prints/s without a live worker (achieved \(Int(Double(sent) / fedSeconds)) prints/s): \(jobText)")
+                continue
+            }
             let o = board.observed.withLock { $0 }
             lost += o.outstanding.count
             let l = o.latencies.sorted()
@@ -203,7 +229,7 @@ extension WorkerBench {
             }
             func q(_ f: Double) -> String { fmt(l[min(l.count - 1, Int(Double(l.count) * f))] * 1000) }
             print(
-                "live at \(rate) prints/s (achieved \(Int(Double(sent) / fedSeconds)) prints/s of \(raw.symbols.count - probeSymbols.count) symbols + \(probes) probes on \(probeSymbols.count)): XADD → live entry p50 \(q(0.5)) ms, p90 \(q(0.9)) ms, p99 \(q(0.99)) ms, max \(fmt(l.last! * 1000)) ms over \(l.count) probes; \(lost) not seen within 2 s; \(o.tickMismatches) tick_count mismatches"
+                "live at \(rate) prints/s (achieved \(Int(Double(sent) / fedSeconds)) prints/s of \(raw.symbols.count - probeSymbols.count) symbols + \(probes) probes on \(probeSymbols.count)): XADD → live entry p50 \(q(0.5)) ms, p90 \(q(0.9)) ms, p99 \(q(0.99)) ms, max \(fmt(l.last! * 1000)) ms over \(l.count) probes; \(lost) not seen within 2 s; \(o.tickMismatches) tick_count mismatches; \(jobText)"
             )
         }
     }

@@ -83,10 +83,10 @@ struct WorkerBench: ParsableCommand {
     /// 2. Latency of a whole-universe job.
     func latency(_ redis: RedisConnection) throws {
         // Warm-up job: also waits until the worker has the whole universe in memory.
-        _ = try runJob(redis, symbols: nil)
+        _ = try Self.runJob(redis, symbols: nil)
         let symbolCount = try redis.command(["SCARD", RedisKeys.symbols]).int ?? 0
         var latencies: [Double] = []
-        for _ in 0..<latencyJobs { latencies.append(try runJob(redis, symbols: nil)) }
+        for _ in 0..<latencyJobs { latencies.append(try Self.runJob(redis, symbols: nil)) }
         latencies.sort()
         let p50 = latencies[latencies.count / 2] * 1000
         let p90 = latencies[latencies.count * 9 / 10] * 1000
@@ -110,7 +110,7 @@ struct WorkerBench: ParsableCommand {
         }
         let throughputStart = clock.now
         _ = try redis.pipeline(batch)
-        while !(try isCompleted(redis, lastID)) { usleep(500) }
+        while !(try Self.isCompleted(redis, lastID)) { usleep(500) }
         let throughputSeconds = throughputStart.duration(to: clock.now).seconds
         print("throughput: \(jobs) one-symbol jobs in \(fmt(throughputSeconds)) s = \(Int(Double(jobs) / throughputSeconds)) jobs/s")
     }
@@ -134,13 +134,13 @@ struct WorkerBench: ParsableCommand {
             i = end
         }
         let fedSeconds = tailStart.duration(to: clock.now).seconds
-        _ = try runJob(redis, symbols: [extra.symbols[0]], waitFrom: tailStart)
+        _ = try Self.runJob(redis, symbols: [extra.symbols[0]])
         let appliedSeconds = tailStart.duration(to: clock.now).seconds
         print("tail: \(count) prints arrived at \(Int(Double(count) / fedSeconds)) prints/s; the worker had applied them all \(fmt(appliedSeconds)) s after the first arrived = \(Int(Double(count) / appliedSeconds)) prints/s")
     }
 
     /// Queues a job and waits for its completion; returns LPUSH → completed seconds.
-    func runJob(_ redis: RedisConnection, symbols: [String]?, waitFrom: ContinuousClock.Instant? = nil) throws -> Double {
+    static func runJob(_ redis: RedisConnection, symbols: [String]?) throws -> Double {
         let job = JobRequest(jobID: JobQueue.newJobID(), symbols: symbols, asOf: .last)
         let start = ContinuousClock.now
         try JobQueue.enqueue(redis, job, at: WallClock.now())
@@ -148,7 +148,7 @@ struct WorkerBench: ParsableCommand {
         return start.duration(to: .now).seconds
     }
 
-    func isCompleted(_ redis: RedisConnection, _ id: String) throws -> Bool {
+    static func isCompleted(_ redis: RedisConnection, _ id: String) throws -> Bool {
         guard let s = try redis.command(["GET", RedisKeys.status(id)]).string else { return false }
         if s.contains("\"failed\"") { throw ValidationError("job \(id) failed: \(s)") }
         return s.contains("\"completed\"")

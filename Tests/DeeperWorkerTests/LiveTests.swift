@@ -231,6 +231,41 @@ import Glibc
         #expect(try h.redis.command(["GET", RedisKeys.liveLeader]).string == "usurper")
     }
 
+    /// A job taken while a feed keeps the stream growing is computed as soon as the tail has
+    /// passed the stream's end as the job saw it: the tail being ahead of the job's entry is not
+    /// a replaced stream (before, every such job waited out the 30 s limit).
+    @Test func aJobTakenDuringAFeedDoesNotWaitForTheTailLimit() throws {
+        let h = try WorkerHarness()
+        try h.loadSample()
+        // Each job held 300 ms after it read the stream's end, while prints keep coming.
+        let worker = try h.startWorker("busy", Self.liveArguments() + ["--test-job-delay-ms", "300"])
+        defer { worker.signal(SIGKILL) }
+        let feeding = Atomic<Bool>(true)
+        let port = h.server.port
+        let feeder = Thread {
+            guard let r = try? RedisConnection(RedisConfiguration(port: port)) else { return }
+            var t: Int64 = 1_763_765_958_100
+            while feeding.load(ordering: .relaxed) {
+                // Bursts, so the tail is usually ahead of a job's entry by the time the job waits.
+                var burst = RedisCommandBatch()
+                for _ in 0..<50 {
+                    t += 1
+                    burst.append(["XADD", RedisKeys.prints, "*", "sym", "OFN", "t", String(t), "p", "25.01", "s", "100", "v", "NSDQ"])
+                }
+                _ = try? r.pipeline(burst)
+                usleep(1_000)
+            }
+        }
+        feeder.start()
+        defer { feeding.store(false, ordering: .relaxed) }
+        usleep(200_000)
+        for _ in 0..<3 {
+            let id = try h.submit()
+            #expect(h.waitFor(id, "completed", timeout: .seconds(10)), "\(h.status(id) ?? [:])\n\(worker.log)")
+        }
+        #expect(!worker.log.contains("computed before the tail reached"), "\(worker.log)")
+    }
+
     /// A worker without `--live` touches no live key; jobs go on beside a live publisher.
     @Test func withoutLiveNothingIsPublishedAndJobsGoOnWithIt() throws {
         let h = try WorkerHarness()
