@@ -121,7 +121,11 @@ extension WorkerBench {
         let feedStart = ContinuousClock.now
         func tapeNow() -> Int64 { tapeStart + feedStart.duration(to: .now).whole(.milliseconds(1)) }
 
-        for rate in liveRates.split(separator: ",").compactMap({ Int($0) }) {
+        // Each rate with the feed alone; then the first rate again with whole-universe jobs back
+        // to back beside it (job latency with live on vs off, and what jobs cost the probes).
+        let rates = liveRates.split(separator: ",").compactMap { Int($0) }
+        let passes = (probing ? rates.map { ($0, false) } : []) + rates.prefix(1).map { ($0, true) }
+        for (rate, withJobs) in passes {
             let board = ProbeBoard()
             let port = port
             let listener = Thread {
@@ -138,6 +142,7 @@ extension WorkerBench {
             // Whole-universe jobs back to back beside the feed, on a connection of their own.
             let jobLatencies = Mutex<[Double]>([])
             let jobs = Thread {
+                guard withJobs else { return }
                 guard let r = try? RedisConnection(RedisConfiguration(port: port, commandTimeout: .seconds(60))) else { return }
                 while !board.stop.load(ordering: .relaxed) {
                     guard let seconds = try? Self.runJob(r, symbols: nil) else { return }
@@ -213,7 +218,8 @@ extension WorkerBench {
             while !jobs.isFinished { usleep(1_000) }
             let j = jobLatencies.withLock { $0 }.sorted()
             let jobText =
-                j.isEmpty
+                !withJobs ? "no jobs beside it"
+                : j.isEmpty
                 ? "no job completed"
                 : "\(j.count) \(raw.symbols.count)-symbol jobs back to back beside it: median \(fmt(j[j.count / 2] * 1000)) ms, p90 \(fmt(j[j.count * 9 / 10] * 1000)) ms"
             guard probing else {
