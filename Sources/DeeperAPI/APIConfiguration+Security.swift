@@ -13,6 +13,7 @@ public struct APISecurityFlags: Sendable {
     public var allowOrigins: [String] = []
     public var maxQueue: Int?
     public var headerTimeoutSeconds: Double?
+    public var bodyTimeoutSeconds: Double?
     public var idleTimeoutSeconds: Double?
     public var maxConnections: Int?
 
@@ -21,7 +22,7 @@ public struct APISecurityFlags: Sendable {
 
 extension APIConfiguration {
     /// Applies `API_TOKEN` / `API_TOKEN_FILE`, `API_ALLOW_ORIGINS` (comma-separated),
-    /// `MAX_QUEUE`, `API_HEADER_TIMEOUT`, `API_IDLE_TIMEOUT` (seconds) and
+    /// `MAX_QUEUE`, `API_HEADER_TIMEOUT`, `API_BODY_TIMEOUT`, `API_IDLE_TIMEOUT` (seconds) and
     /// `API_MAX_CONNECTIONS`, each overridden by its flag.
     public mutating func applySecurity(_ flags: APISecurityFlags, environment env: [String: String]) throws(APISettingError) {
         let token = try Self.token(flag: flags.token, fileFlag: flags.tokenFile, environment: env)
@@ -39,6 +40,8 @@ extension APIConfiguration {
             flags.maxConnections, env, "API_MAX_CONNECTIONS", "--max-connections", default: connectionLimits.maxConnections)
         connectionLimits.headerTimeout = try Self.seconds(
             flags.headerTimeoutSeconds, env, "API_HEADER_TIMEOUT", "--header-timeout", default: connectionLimits.headerTimeout)
+        connectionLimits.bodyTimeout = try Self.seconds(
+            flags.bodyTimeoutSeconds, env, "API_BODY_TIMEOUT", "--body-timeout", default: connectionLimits.bodyTimeout)
         connectionLimits.idleTimeout = try Self.seconds(
             flags.idleTimeoutSeconds, env, "API_IDLE_TIMEOUT", "--idle-timeout", default: connectionLimits.idleTimeout)
     }

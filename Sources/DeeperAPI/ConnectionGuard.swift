@@ -6,11 +6,15 @@ import NIOCore
 import Synchronization
 
 /// How long a connection may take and how many may be open (`deeper serve --header-timeout`,
-/// `--idle-timeout`, `--max-connections`).
+/// `--body-timeout`, `--idle-timeout`, `--max-connections`).
 public struct ConnectionLimits: Sendable {
     /// From a request's first byte to the end of its head (`API_HEADER_TIMEOUT`): a client that
     /// sends half a head and waits gets 408 and a close.
     public var headerTimeout: Duration
+    /// From the end of a request's head to the end of its body (`API_BODY_TIMEOUT`): a client
+    /// that trickles a body a byte at a time, never idle long enough for the idle timeout,
+    /// cannot hold a connection open for ever; it is closed (408 when no answer has begun).
+    public var bodyTimeout: Duration
     /// No byte either way for this long, and no request waiting for its answer
     /// (`API_IDLE_TIMEOUT`): the connection is closed. WebSockets are exempt (they ping).
     public var idleTimeout: Duration
@@ -23,10 +27,11 @@ public struct ConnectionLimits: Sendable {
     public var maxHeadBytes: Int
 
     public init(
-        headerTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30), maxConnections: Int = 512,
-        maxRequestLineBytes: Int = 8 << 10, maxHeadBytes: Int = 16 << 10
+        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(30),
+        maxConnections: Int = 512, maxRequestLineBytes: Int = 8 << 10, maxHeadBytes: Int = 16 << 10
     ) {
         self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
         self.maxRequestLineBytes = maxRequestLineBytes
@@ -147,6 +152,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var wroteSinceRequest = false
 
     private var headerTimer: Scheduled<Void>?
+    private var bodyTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var lastActivity = NIODeadline.now()
 
@@ -197,6 +203,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func stopTimers() {
         headerTimer?.cancel()
         headerTimer = nil
+        endBody()
         idleTimer?.cancel()
         idleTimer = nil
     }
@@ -233,7 +240,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 let n = min(remaining, buffer.readableBytes)
                 let slice = buffer.readSlice(length: n)!  // n ≤ readableBytes
                 context.fireChannelRead(wrapInboundOut(slice))
-                phase = remaining == n ? .head : .body(remaining: remaining - n)
+                if remaining == n {
+                    phase = .head
+                    endBody()
+                } else {
+                    phase = .body(remaining: remaining - n)
+                }
             case .chunked(var scanner):
                 guard let n = buffer.withUnsafeReadableBytes({ scanner.consume($0) }) else {
                     reject(context, .badRequest, "malformed chunked body")
@@ -241,7 +253,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 let slice = buffer.readSlice(length: n)!  // consume returns at most readableBytes
                 context.fireChannelRead(wrapInboundOut(slice))
-                phase = scanner.isDone ? .head : .chunked(scanner)
+                if scanner.isDone {
+                    phase = .head
+                    endBody()
+                } else {
+                    phase = .chunked(scanner)
+                }
             case .head:
                 if !readHead(context, &buffer) { return }
             }
@@ -331,6 +348,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 phase = parsed.contentLength > 0 ? .body(remaining: parsed.contentLength) : .head
             }
+            if case .head = phase {} else { scheduleBodyTimeout(context) }
         }
         awaitingResponse = true
         wroteSinceRequest = false
@@ -381,6 +399,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             guard case .head = handler.phase else { return }
             handler.reject(context, .requestTimeout, "request head not received within \(seconds)")
         }
+    }
+
+    private func scheduleBodyTimeout(_ context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let seconds = Self.describe(limits.bodyTimeout)
+        bodyTimer = context.eventLoop.scheduleTask(in: Self.timeAmount(limits.bodyTimeout)) {
+            let (handler, context) = bound.value
+            handler.bodyTimer = nil
+            switch handler.phase {
+            case .body, .chunked: handler.reject(context, .requestTimeout, "request body not received within \(seconds)")
+            case .head, .passThrough, .closed: return
+            }
+        }
+    }
+
+    private func endBody() {
+        bodyTimer?.cancel()
+        bodyTimer = nil
     }
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, in delay: TimeAmount) {

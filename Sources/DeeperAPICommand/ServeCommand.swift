@@ -23,7 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
             Environment (flags override): API_HOST (127.0.0.1), API_PORT (8000),
             API_TOKEN / API_TOKEN_FILE (none: /api and /ws need no token),
             API_ALLOW_ORIGINS (none besides the server's own), MAX_QUEUE (1000),
-            API_HEADER_TIMEOUT (10 s), API_IDLE_TIMEOUT (30 s), API_MAX_CONNECTIONS (512),
+            API_HEADER_TIMEOUT (10 s), API_BODY_TIMEOUT (60 s), API_IDLE_TIMEOUT (30 s),
+            API_MAX_CONNECTIONS (512),
             REDIS_HOST, REDIS_PORT, REDIS_PASSWORD / REDIS_PASSWORD_FILE, REDIS_DB,
             MAX_FUTURE (300 s: POST /api/prints refuses prints stamped further ahead of
             the clock). A wrong or missing Redis password stops the server at start
@@ -64,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("header-timeout"), help: ArgumentHelp("Seconds a request's head may take to arrive (default $API_HEADER_TIMEOUT, else 10).", valueName: "SECONDS"))
     var headerTimeout: Double?
 
+    @Option(name: .customLong("body-timeout"), help: ArgumentHelp("Seconds a request's body may take to arrive once its head has (default $API_BODY_TIMEOUT, else 60).", valueName: "SECONDS"))
+    var bodyTimeout: Double?
+
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds an idle connection stays open (default $API_IDLE_TIMEOUT, else 30).", valueName: "SECONDS"))
     var idleTimeout: Double?
 
@@ -98,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
         var security = APISecurityFlags()
         (security.token, security.tokenFile, security.allowOrigins) = (apiToken, apiTokenFile, allowOrigins)
         (security.maxQueue, security.maxConnections) = (maxQueue, maxConnections)
-        (security.headerTimeoutSeconds, security.idleTimeoutSeconds) = (headerTimeout, idleTimeout)
+        (security.headerTimeoutSeconds, security.bodyTimeoutSeconds, security.idleTimeoutSeconds) = (headerTimeout, bodyTimeout, idleTimeout)
         do {
             try c.applySecurity(security, environment: env)
         } catch {

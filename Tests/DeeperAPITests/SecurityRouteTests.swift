@@ -319,12 +319,14 @@ struct SecurityRouteTests {
             APISecurityFlags(),
             environment: [
                 "API_TOKEN_FILE": file.path, "API_ALLOW_ORIGINS": "https://a.example, http://b.example:8080",
-                "MAX_QUEUE": "7", "API_HEADER_TIMEOUT": "0.5", "API_IDLE_TIMEOUT": "2", "API_MAX_CONNECTIONS": "9",
+                "MAX_QUEUE": "7", "API_HEADER_TIMEOUT": "0.5", "API_BODY_TIMEOUT": "4", "API_IDLE_TIMEOUT": "2",
+                "API_MAX_CONNECTIONS": "9",
             ])
         #expect(c.access.token == "from-file")
         #expect(c.access.allowedOrigins == ["https://a.example", "http://b.example:8080"])
         #expect(c.maxQueue == 7)
         #expect(c.connectionLimits.headerTimeout == .milliseconds(500))
+        #expect(c.connectionLimits.bodyTimeout == .seconds(4))
         #expect(c.connectionLimits.idleTimeout == .seconds(2))
         #expect(c.connectionLimits.maxConnections == 9)
 

@@ -18,11 +18,14 @@ import Testing
     /// Without `deeper-api` beside it, `deeper serve` says where it looked and exits 127 (a
     /// command not found, as a shell says it).
     @Test func serveWithoutDeeperAPIBesideItExits127() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-alone-\(UUID().uuidString)")
+        // A hard link beside the build products, not a copy: a copy's write descriptor can be
+        // inherited by a process another test forks meanwhile (redis-server lives for the whole
+        // run), and exec of a file open for writing fails with ETXTBSY for as long as it lives.
+        let dir = DeeperProcess.binary.deletingLastPathComponent().appendingPathComponent("deeper-alone-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let alone = dir.appendingPathComponent("deeper")
-        try FileManager.default.copyItem(at: DeeperProcess.binary, to: alone)
+        try FileManager.default.linkItem(at: DeeperProcess.binary, to: alone)
         let log = dir.appendingPathComponent("stderr.log")
         let child = try Self.spawnFreshCopy(alone.path, arguments: ["serve", "--port", "0"], stderr: log.path)
         #expect(child.wait(timeout: .seconds(60)) == 127)
@@ -34,9 +37,8 @@ import Testing
         #expect(rules.wait(timeout: .seconds(60)) == 0)
     }
 
-    /// Starts a just-copied executable. A child forked meanwhile by another test (they run in
-    /// parallel) may still hold the copy's write descriptor for a moment: exec then fails with
-    /// ETXTBSY (errno 26), so retry for up to 5 s.
+    /// Starts the linked executable, retrying ETXTBSY (errno 26) for up to 5 s in case the
+    /// build products are still being written when the test starts.
     static func spawnFreshCopy(_ path: String, arguments: [String], stderr: String? = nil) throws -> ChildProcess {
         let deadline = ContinuousClock.now + .seconds(5)
         while true {

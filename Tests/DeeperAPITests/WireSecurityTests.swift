@@ -221,6 +221,34 @@ import Testing
         #expect(answered.status == 200 && answered.closed, "\(answered)")
     }
 
+    /// A body trickled a byte every 300 ms is never idle for the idle timeout, so only the body
+    /// timeout ends it: with the head passed on and no answer begun, the connection closes.
+    @Test func aTrickledBodyIsCutOffAtTheBodyTimeout() throws {
+        let h = try APIHarness()
+        let serve = try ServeProcess(h, ["--body-timeout", "1.5", "--idle-timeout", "1"])
+        defer { serve.process.signal(SIGKILL) }
+        for (name, head) in [
+            ("Content-Length", "Content-Length: 1000\r\n"), ("chunked", "Transfer-Encoding: chunked\r\n\r\n3e8"),
+        ] {
+            let slow = try RawConnection(port: serve.port)
+            let start = ContinuousClock.now
+            slow.send("POST /api/prints HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\(head)\r\n")
+            var closedAfter: Duration?
+            for _ in 0..<20 {
+                usleep(300_000)
+                slow.send("x")
+                if slow.read(timeout: .milliseconds(1)).closed {
+                    closedAfter = start.duration(to: .now)
+                    break
+                }
+            }
+            let took = try #require(closedAfter, "\(name): still open after 6 s of trickling")
+            #expect(took >= .milliseconds(1400) && took < .seconds(4), "\(name): \(took)")
+        }
+        #expect(try RawConnection.exchange(port: serve.port, Self.get("/health", port: serve.port)).status == 200)
+        #expect(serve.process.isRunning)
+    }
+
     @Test func connectionsOverTheCapGet503AndDescriptorsAndMemoryComeBack() throws {
         let h = try APIHarness()
         let serve = try ServeProcess(h, ["--max-connections", "300", "--header-timeout", "60"])
