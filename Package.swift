@@ -44,7 +44,8 @@ let package = Package(
 
         .target(name: "DeeperKernels"),
 
-        // Counts heap allocations in deeper-bench (glibc malloc interposer; inert elsewhere).
+        // Counts heap allocations in deeper-bench and deeper-worker-bench (glibc malloc interposer;
+        // inert elsewhere).
         .target(name: "CMallocCounter"),
 
         // MARK: - Data: CSV parsing, rules files, synthetic data, output formats
@@ -110,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "deeper",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "DeeperCLI",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "CMallocCounter", "DeeperCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -139,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "WorkerBench",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -113,6 +113,16 @@ public struct JSONWriter {
         json.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
+    /// An instant (nanoseconds) as its ISO-8601 string, `Nanos.iso8601`'s text written straight
+    /// into the buffer; null for nil.
+    public mutating func instant(_ t: Int64?) {
+        guard let t else { return null() }
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        TimeText.appendISO8601(t, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     public mutating func field(_ k: StaticString, _ v: Double?) { key(k); double(v) }
     public mutating func field(_ k: StaticString, price v: Int64?) { key(k); price(v) }
     public mutating func field<T: BinaryInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }

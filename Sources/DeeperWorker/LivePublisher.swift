@@ -137,8 +137,10 @@ final class LivePublisher: Sendable {
                 let command = out.publishCommand(
                     worker: name, clock: configuration.liveClock, asOf: asOfInstant, symbols: results.publishedCount,
                     replace: whole)
-                guard let written = try redis.perform({ (c) throws(RedisError) in try c.command(command) }) else { continue }
-                if written.int != 1 {
+                guard let written = try redis.perform({ (c) throws(RedisError) in try c.pipeline(command) }) else {
+                    continue
+                }
+                if written.first?.int != 1 {
                     leader = false
                     pending = 0..<0
                     results.forget()
@@ -258,7 +260,8 @@ final class LivePublisher: Sendable {
 
 extension LiveResults.Changes {
     /// The one fenced Redis command (`EVAL` of the publish script) that writes these changes,
-    /// the meta and the update message, as arguments.
+    /// the meta and the update message, as a batch of that one command (send it with
+    /// `RedisConnection.pipeline`; its one reply is 1 when written, 0 when the lease is not ours).
     ///
     /// - Parameters:
     ///   - worker: the publishing worker; the script writes only while the lease holds this name.
@@ -266,7 +269,9 @@ extension LiveResults.Changes {
     ///   - asOf: the live clock's instant (nanoseconds), for the meta and the update.
     ///   - symbols: how many symbols the hash holds after this publish.
     ///   - replace: empty both hashes first (the first publish after taking the lease).
-    public func publishCommand(worker: String, clock: LiveClock, asOf: Int64, symbols: Int, replace: Bool) -> [[UInt8]] {
+    public func publishCommand(
+        worker: String, clock: LiveClock, asOf: Int64, symbols: Int, replace: Bool
+    ) -> RedisCommandBatch {
         let asOfText = Nanos.iso8601(asOf)
         var meta = JSONWriter()
         meta.beginObject()
@@ -284,18 +289,30 @@ extension LiveResults.Changes {
         for e in entries { update.string(e.symbol) }
         update.endArray()
         update.endObject()
-        var command: [[UInt8]] = []
-        command.reserveCapacity(16 + 2 * (entries.count + prints.count))
-        command += [
-            Array("EVAL".utf8), Array(LivePublisher.publishScript.utf8), Array("4".utf8),
-            Array(RedisKeys.liveLeader.utf8), Array(RedisKeys.live.utf8), Array(RedisKeys.liveMeta.utf8),
-            Array(RedisKeys.livePrints.utf8),
-            Array(worker.utf8), Array(RedisKeys.liveUpdates.utf8), meta.bytes, update.bytes,
-            Array((replace ? "1" : "0").utf8), Array(String(entries.count).utf8),
-        ]
-        for e in entries { command += [Array(e.symbol.utf8), e.json] }
-        command.append(Array(String(prints.count).utf8))
-        for e in prints { command += [Array(e.symbol.utf8), e.json] }
+        // One flat buffer for the whole command: no array per argument.
+        var command = RedisCommandBatch(
+            reservingCommands: 1, bytesPerCommand: 1_024 + entries.reduce(0) { $0 + $1.json.count + 24 },
+            argumentsPerCommand: 16 + 2 * (entries.count + prints.count))
+        command.add("EVAL")
+        command.add(LivePublisher.publishScript)
+        command.add("4")
+        for key in [RedisKeys.liveLeader, RedisKeys.live, RedisKeys.liveMeta, RedisKeys.livePrints] { command.add(key) }
+        command.add(worker)
+        command.add(RedisKeys.liveUpdates)
+        command.add(bytes: meta.bytes)
+        command.add(bytes: update.bytes)
+        command.add(replace ? "1" : "0")
+        command.add(entries.count)
+        for e in entries {
+            command.add(e.symbol)
+            command.add(bytes: e.json)
+        }
+        command.add(prints.count)
+        for e in prints {
+            command.add(e.symbol)
+            command.add(bytes: e.json)
+        }
+        command.endCommand()
         return command
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMallocCounter
 import DeeperData
 import DeeperKernels
 import DeeperQueue
@@ -47,9 +48,9 @@ extension WorkerBench {
             let firstCommand = first.publishCommand(
                 worker: name, clock: .feed, asOf: newest, symbols: results.publishedCount, replace: true)
             started = clock.now
-            guard try redis.command(firstCommand).int == 1 else { throw ValidationError("refresh: the fenced write refused") }
+            guard try redis.pipeline(firstCommand).first?.int == 1 else { throw ValidationError("refresh: the fenced write refused") }
             let firstWrite = started.duration(to: clock.now).seconds
-            let firstBytes = firstCommand.reduce(0) { $0 + $1.count }
+            let firstBytes = firstCommand.byteCount
 
             var compute: [Double] = []
             var write: [Double] = []
@@ -64,15 +65,28 @@ extension WorkerBench {
                 compute.append(started.duration(to: clock.now).seconds)
                 let command = changes.publishCommand(
                     worker: name, clock: .feed, asOf: asOf, symbols: results.publishedCount, replace: false)
-                bytes = command.reduce(0) { $0 + $1.count }
+                bytes = command.byteCount
                 started = clock.now
-                guard try redis.command(command).int == 1 else { throw ValidationError("refresh: the fenced write refused") }
+                guard try redis.pipeline(command).first?.int == 1 else { throw ValidationError("refresh: the fenced write refused") }
                 write.append(started.duration(to: clock.now).seconds)
             }
+            // A refresh where nothing changed (the same as_of again): what an unchanged symbol
+            // costs in heap allocations (the kernels' workspace and the JSON buffer are reused).
+            var unchanged = LiveResults.Changes()
+            let lastAsOf = newest + Int64(max(1, refreshRepeat)) * 1_000_000_000
+            let mallocsBefore = deeper_malloc_count()
+            results.update(
+                history: history, ids: 0..<history.symbolCount, asOf: .instant(lastAsOf), avgADV: adv, prints: true,
+                into: &unchanged)
+            let mallocs = deeper_malloc_count() - mallocsBefore
+            let perSymbol =
+                deeper_malloc_counting() != 0
+                ? "\(Report.fixed(Double(mallocs) / Double(history.symbolCount), 2)) heap allocations per unchanged symbol"
+                : "allocations not counted here"
             compute.sort()
             write.sort()
             print(
-                "live refresh, \(label), \(raw.prints.count) prints: recompute + encode + compare median \(fmt(compute[compute.count / 2] * 1000)) ms, fenced write median \(fmt(write[write.count / 2] * 1000)) ms (\(bytes / 1024) KiB); first publish with chart lists \(fmt(firstCompute * 1000)) + \(fmt(firstWrite * 1000)) ms (\(firstBytes / 1024) KiB)"
+                "live refresh, \(label), \(raw.prints.count) prints: recompute + encode + compare median \(fmt(compute[compute.count / 2] * 1000)) ms, fenced write median \(fmt(write[write.count / 2] * 1000)) ms (\(bytes / 1024) KiB); first publish with chart lists \(fmt(firstCompute * 1000)) + \(fmt(firstWrite * 1000)) ms (\(firstBytes / 1024) KiB); \(unchanged.entries.count) changed when nothing did, \(perSymbol)"
             )
         }
     }
