@@ -52,7 +52,7 @@ final class LivePublisher: Sendable {
         let renewEvery = lease / 3
         var results = LiveResults(parameters: worker.parameters)
         var leader = false
-        // After taking the lease, the first refresh goes out whole, replacing both hashes.
+        // After taking the lease, the first refresh's entries go out whole, replacing the hash.
         var replace = false
         var nextLease = clock.now
         var nextRefresh = clock.now
@@ -119,12 +119,21 @@ final class LivePublisher: Sendable {
                     results.update(
                         history: history, ids: changes.touched, asOf: asOf.kernel, avgADV: avgADV, prints: false,
                         into: &out)
-                    // Then a slice of the refresh (all of it when it replaces the hashes), so a
-                    // long refresh never holds a fresh print back by more than one slice.
+                    // Then a slice of the refresh, so a long refresh never holds a fresh print
+                    // back by more than one slice. The first publish after taking the lease
+                    // carries every entry at once (it replaces the hash whole), and leaves the
+                    // chart lists, which can be large, to the slices that follow.
                     whole = replace
-                    let slice = whole ? pending : pending.prefix(Self.refreshSlice)
-                    results.update(history: history, ids: slice, asOf: asOf.kernel, avgADV: avgADV, prints: true, into: &out)
-                    pending = slice.upperBound..<pending.upperBound
+                    if whole {
+                        results.update(
+                            history: history, ids: pending, asOf: asOf.kernel, avgADV: avgADV, prints: false, into: &out)
+                        results.updateWithoutHistory(setMembers, history: history, avgADV: avgADV, into: &out)
+                    } else {
+                        let slice = pending.prefix(Self.refreshSlice)
+                        results.update(
+                            history: history, ids: slice, asOf: asOf.kernel, avgADV: avgADV, prints: true, into: &out)
+                        pending = slice.upperBound..<pending.upperBound
+                    }
                     if pending.isEmpty && pendingWithoutHistory {
                         pendingWithoutHistory = false
                         results.updateWithoutHistory(setMembers, history: history, avgADV: avgADV, into: &out)
@@ -233,13 +242,13 @@ final class LivePublisher: Sendable {
         """
 
     /// KEYS: leader, live hash, meta, prints hash. ARGV: this worker, updates channel, meta
-    /// JSON, update JSON, replace ('1': empty both hashes first), n, n × (symbol, JSON), m,
+    /// JSON, update JSON, replace ('1': empty the live hash first), n, n × (symbol, JSON), m,
     /// m × (symbol, prints JSON). Writes only while the lease is this worker's (returns 0
     /// otherwise, writing nothing); the update goes out after the hash fields are written, and
     /// only when an entry changed.
     static let publishScript = """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-        if ARGV[5] == '1' then redis.call('DEL', KEYS[2], KEYS[4]) end
+        if ARGV[5] == '1' then redis.call('DEL', KEYS[2]) end
         local function hset(key, first, last)
           local k = first
           while k <= last do
@@ -268,7 +277,7 @@ extension LiveResults.Changes {
     ///   - clock: the live clock, reported in the meta.
     ///   - asOf: the live clock's instant (nanoseconds), for the meta and the update.
     ///   - symbols: how many symbols the hash holds after this publish.
-    ///   - replace: empty both hashes first (the first publish after taking the lease).
+    ///   - replace: empty the live hash first (the first publish after taking the lease).
     public func publishCommand(
         worker: String, clock: LiveClock, asOf: Int64, symbols: Int, replace: Bool
     ) -> RedisCommandBatch {
