@@ -25,8 +25,9 @@ public enum LiveClock: String, Sendable, CaseIterable {
 /// there that it lost the lease.
 ///
 /// **When.** After each page the tail applies, the symbols it touched are recomputed; every
-/// `refresh` every symbol is (windows slide with the clock even without prints), and the chart's
-/// print lists are rewritten where they changed. Only entries whose JSON changed are written.
+/// `refresh` every symbol is (windows slide with the clock even without prints), in slices of
+/// `refreshSlice` symbols with the symbols touched meanwhile going first, and the chart's print
+/// lists are rewritten where they changed. Only entries whose JSON changed are written.
 final class LivePublisher: Sendable {
     let worker: Worker
     var configuration: WorkerConfiguration { worker.configuration }
