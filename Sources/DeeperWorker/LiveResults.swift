@@ -17,6 +17,8 @@ public struct LiveResults {
     private var writer = JSONWriter(capacity: 8 * 1024)
     /// By history id: the JSON last published (nil: never, or forgotten).
     private var published: [[UInt8]?] = []
+    /// How many of `published` are not nil.
+    private var publishedWithHistory = 0
     /// Symbols named by `deeper_analysis:symbols` without prints in the history: their JSON last published.
     private var publishedWithoutHistory: [String: [UInt8]] = [:]
     /// By history id: the chart's print list last published, as bounds (nil: never).
@@ -41,6 +43,7 @@ public struct LiveResults {
     /// taking the lease over, or when the history was rebuilt and ids changed meaning).
     public mutating func forget() {
         published.removeAll()
+        publishedWithHistory = 0
         publishedWithoutHistory.removeAll()
         publishedPrints.removeAll()
         printsDirty.removeAll()
@@ -66,6 +69,7 @@ public struct LiveResults {
             writer.removeAll()
             ResultJSON.write(symbol: symbol, metrics, to: &writer)
             if published[id] != writer.bytes {
+                if published[id] == nil { publishedWithHistory += 1 }
                 published[id] = writer.bytes
                 changes.entries.append((symbol, writer.bytes))
             }
@@ -105,7 +109,7 @@ public struct LiveResults {
     }
 
     /// Symbols published so far (the hash's field count).
-    public var publishedCount: Int { published.lazy.filter { $0 != nil }.count + publishedWithoutHistory.count }
+    public var publishedCount: Int { publishedWithHistory + publishedWithoutHistory.count }
 
     private mutating func grow(to n: Int) {
         guard published.count < n else { return }
