@@ -3,7 +3,8 @@
 // Any bytes: the reader either refuses the header (a `CSVLineError`) or returns prints that
 // obey SPEC §1, counts every record as a print or an error, and reads its own valid prints
 // back, written as CSV, to the same prints (the word-at-a-time tokenizer, quoting, trimming,
-// ISO times, tick prices and line endings all in play).
+// ISO times, tick prices and line endings all in play); and parsed in chunks on several
+// threads, reads exactly as the one pass does.
 import DeeperData
 import DeeperKernels
 import Foundation
@@ -21,6 +22,22 @@ func fuzzPrintsCSV(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         check(p.size >= 1, "size ≥ 1")
         check(p.price > 0, "price > 0")
     }
+    // In chunks (as many as the lines allow, up to 5; on this thread, so that a run stays
+    // fast; the unit tests cover threads): read as the one pass did.
+    let parts = try? PrintsCSVParts.parse(
+        bytes, fileName: "fuzz.csv", minLot: nil, threads: 1, chunks: 5, minimumChunkBytes: 1)
+    guard let parts else { fatalError("chunks refused a header the one pass read") }
+    check(parts.symbols == parsed.symbols.names && parts.venues == parsed.venues.names, "chunks: same ids")
+    check(parts.lineCount == parsed.lineCount && parts.recordCount == parsed.recordCount, "chunks: same counts")
+    check(parts.errors == parsed.errors && parts.errorCount == parsed.errorCount, "chunks: same errors")
+    let joined = parts.parts.flatMap { part in
+        part.prints.map { p in
+            RawPrint(
+                symbol: part.symbolIDs[Int(p.symbol)], time: p.time, price: p.price, size: p.size,
+                venue: part.venueIDs[Int(p.venue)])
+        }
+    }
+    check(joined == parsed.prints, "chunks: same prints")
     // Round trip: the valid prints, written back (every field quoted), read to the same prints.
     var text = "symbol,time,price,size,venue\n"
     for p in parsed.prints {

@@ -89,8 +89,10 @@ extension DeeperBench {
 
     /// The end-to-end stage: `deeper analyze`'s pipeline on a CSV file (the given one, or the
     /// generated dataset written to a temporary file and deleted afterwards), timed stage by
-    /// stage. One record per stage and one for the whole, each the median of `--repeat` runs.
-    func endToEnd(loaded: LoadedData, parameters: AnalysisParameters, kernelsSeconds: Double) throws -> [BenchRecord] {
+    /// stage, at each thread count (parse in chunks, group, compute: all on that many threads).
+    /// One record per stage and one for the whole, each the median of `--repeat` runs. Every
+    /// thread count must give the same result JSON, byte for byte.
+    func endToEnd(loaded: LoadedData, parameters: AnalysisParameters, threadCounts: [Int]) throws -> [BenchRecord] {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("deeper-bench-e2e-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -98,54 +100,67 @@ extension DeeperBench {
         guard let printsPath else { throw ValidationError("no CSV for the end-to-end stage") }
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: printsPath)[.size] as? Int) ?? 0
         let clock = ContinuousClock()
-        let engine = BatchEngine()
-        var stages: [String: [Double]] = [:]
-        var printCount = 0
-        var symbolCount = 0
-        for _ in 0..<`repeat` {
-            var t = clock.now
-            func lap(_ name: String) {
-                let now = clock.now
-                stages[name, default: []].append((now - t).seconds)
-                t = now
-            }
-            let started = t
-            let parsed = try PrintsCSV.read(contentsOfFile: printsPath)
-            var avgADV: [String: ExactDecimal] = [:]
-            if let universePath {
-                for e in try UniverseCSV.read(contentsOfFile: universePath).entries {
-                    if let a = e.avgADV { avgADV[e.symbol] = a }
-                }
-            }
-            lap("parse")
-            let store = PrintStore(
-                prints: parsed.prints, symbols: parsed.symbols.names, venues: parsed.venues.names, rules: parameters.rules)
-            lap("group")
-            let names = parsed.symbols.names
-            let requests = names.map { SymbolRequest(storeIndex: store.index(of: $0), avgADV: avgADV[$0]) }
-            let metrics = engine.run(store: store, requests: requests, asOf: .last, parameters: parameters)
-            lap("compute")
-            let json = ResultJSON.jobResultBytes(
-                jobID: "bench", symbols: names, metrics: metrics, processedCount: names.count, finishedAt: 0)
-            lap("json")
-            stages["total", default: []].append((clock.now - started).seconds)
-            precondition(!json.isEmpty)
-            printCount = store.printCount
-            symbolCount = names.count
-        }
-        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        let total = median(stages["total"]!)
+        let rules = parameters.rules
         var records: [BenchRecord] = []
-        for name in ["parse", "group", "compute", "json", "total"] {
-            let seconds = median(stages[name]!)
-            var r = BenchRecord(
-                dataset: loaded.name, path: "e2e-\(name)", threads: engine.threads, symbols: symbolCount,
-                prints: printCount, seconds: seconds)
-            r.printsPerSecond = Double(printCount) / seconds
-            r.nsPerPrint = seconds * 1e9 / Double(max(1, printCount))
-            r.shareOfTotal = seconds / total
-            if name == "parse" || name == "total" { r.parseMBPerSecond = Double(fileBytes) / seconds / 1e6 }
-            records.append(r)
+        var firstJSON: [UInt8]?
+        for threads in threadCounts {
+            log("end to end, \(threads) thread(s)…")
+            let engine = BatchEngine(threads: threads)
+            var stages: [String: [Double]] = [:]
+            var cpu: [String: [Double]] = [:]
+            var printCount = 0
+            var symbolCount = 0
+            for _ in 0..<`repeat` {
+                var t = clock.now
+                var c = processCPUSeconds()
+                func lap(_ name: String) {
+                    let now = clock.now
+                    let cpuNow = processCPUSeconds()
+                    stages[name, default: []].append((now - t).seconds)
+                    cpu[name, default: []].append(cpuNow - c)
+                    t = now
+                    c = cpuNow
+                }
+                let started = t
+                let cpuStarted = c
+                let parsed = try PrintsCSVParts.read(contentsOfFile: printsPath, minLot: rules.minLot, threads: threads)
+                var avgADV: [String: ExactDecimal] = [:]
+                if let universePath {
+                    for e in try UniverseCSV.read(contentsOfFile: universePath).entries {
+                        if let a = e.avgADV { avgADV[e.symbol] = a }
+                    }
+                }
+                lap("parse")
+                let store = parsed.makeStore(rules: rules, threads: threads)
+                lap("group")
+                let names = parsed.symbols
+                let requests = names.map { SymbolRequest(storeIndex: store.index(of: $0), avgADV: avgADV[$0]) }
+                let metrics = engine.run(store: store, requests: requests, asOf: .last, parameters: parameters)
+                lap("compute")
+                let json = ResultJSON.jobResultBytes(
+                    jobID: "bench", symbols: names, metrics: metrics, processedCount: names.count, finishedAt: 0)
+                lap("json")
+                stages["total", default: []].append((clock.now - started).seconds)
+                cpu["total", default: []].append(processCPUSeconds() - cpuStarted)
+                if firstJSON == nil { firstJSON = json }
+                precondition(json == firstJSON, "end to end: the result differs between runs or thread counts")
+                printCount = store.printCount
+                symbolCount = names.count
+            }
+            func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+            let total = median(stages["total"]!)
+            for name in ["parse", "group", "compute", "json", "total"] {
+                let seconds = median(stages[name]!)
+                var r = BenchRecord(
+                    dataset: loaded.name, path: "e2e-\(name)", threads: threads, symbols: symbolCount,
+                    prints: printCount, seconds: seconds)
+                r.printsPerSecond = Double(printCount) / seconds
+                r.nsPerPrint = seconds * 1e9 / Double(max(1, printCount))
+                r.shareOfTotal = seconds / total
+                r.cpuSeconds = median(cpu[name]!)
+                if name == "parse" || name == "total" { r.parseMBPerSecond = Double(fileBytes) / seconds / 1e6 }
+                records.append(r)
+            }
         }
         return records
     }
@@ -198,6 +213,10 @@ struct BenchRecord {
     var fixedMicrosPerSymbol: Double?
     /// An end-to-end stage's share of the end-to-end median.
     var shareOfTotal: Double?
+    /// CPU seconds of the whole process (every thread, user and system) during the run: steadier
+    /// than wall clock on a loaded machine, and the wall clock of a perfectly parallel stage
+    /// times its threads.
+    var cpuSeconds: Double?
 
     init(dataset: String, path: String, threads: Int, symbols: Int, prints: Int, seconds: Double) {
         self.dataset = dataset
@@ -228,13 +247,14 @@ struct BenchRecord {
         w.field("fast_1t_speedup_over_baseline", fastOverBaseline)
         w.field("fixed_us_per_symbol", fixedMicrosPerSymbol)
         w.field("share_of_total", shareOfTotal)
+        w.field("cpu_seconds", cpuSeconds)
         w.endObject()
         return w.text
     }
 
     static func table(_ records: [BenchRecord]) -> String {
         func f(_ v: Double?, _ places: Int) -> String { v.map { Report.fixed($0, places) } ?? "" }
-        let header = ["path", "thr", "symbols", "prints", "seconds", "Mprints/s", "ns/print", "×ref", "par.eff", "of bw", "MB/s", "allocs/sym", "×baseline", "fixed µs/sym", "share"]
+        let header = ["path", "thr", "symbols", "prints", "seconds", "Mprints/s", "ns/print", "×ref", "par.eff", "of bw", "MB/s", "allocs/sym", "×baseline", "fixed µs/sym", "share", "cpu s"]
         var rows = [header]
         for r in records {
             rows.append([
@@ -242,7 +262,7 @@ struct BenchRecord {
                 f(r.printsPerSecond.map { $0 / 1e6 }, 1), f(r.nsPerPrint, 2), f(r.speedupOverReference, 1),
                 f(r.parallelEfficiency, 2), f(r.bandwidthFraction, 2), f(r.parseMBPerSecond, 0),
                 f(r.allocationsPerSymbol, 4), f(r.fastOverBaseline, 1), f(r.fixedMicrosPerSymbol, 3),
-                r.shareOfTotal.map { "\(Int(($0 * 100).rounded()))%" } ?? "",
+                r.shareOfTotal.map { "\(Int(($0 * 100).rounded()))%" } ?? "", f(r.cpuSeconds, 3),
             ])
         }
         var widths = [Int](repeating: 0, count: header.count)

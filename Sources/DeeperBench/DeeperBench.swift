@@ -200,7 +200,7 @@ struct DeeperBench: ParsableCommand {
         // group and sort by symbol, compute every symbol on every core, write the result JSON.
         if runs(.e2e) {
             log("end to end (CSV file → JSON)…")
-            records += try endToEnd(loaded: loaded, parameters: parameters, kernelsSeconds: oneThread)
+            records += try endToEnd(loaded: loaded, parameters: parameters, threadCounts: top > 1 ? [1, top] : [1])
         }
 
         if baseline == .numpy {

@@ -1,4 +1,5 @@
 import DeeperData
+import Foundation
 import DeeperKernels
 import Dispatch
 import Synchronization
@@ -49,4 +50,11 @@ func medianSeconds(repeats: Int, _ body: () -> Void) -> Double {
     }
     samples.sort()
     return samples[samples.count / 2]
+}
+
+/// CPU time of this process so far (every thread, user and system), in seconds.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

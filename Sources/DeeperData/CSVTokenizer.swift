@@ -68,10 +68,19 @@ struct _UnsafeCSVTokenizer: ~Copyable {
     private var fields: UnsafeMutableBufferPointer<_CSVField>
     private var scratch: UnsafeMutableBufferPointer<UInt8>
 
-    init(_ input: UnsafeBufferPointer<UInt8>) {
+    /// Whether a quoted field of a record read so far held a line break (or never closed, so
+    /// that its record was cut at one): where a line starts, the text might then still be inside
+    /// quotes, so a file with such a field cannot be cut into chunks at line starts.
+    private(set) var sawLineBreakInQuotes = false
+
+    /// A tokenizer at the start of `input`.
+    ///
+    /// - Parameter startsFile: `input` is the whole file (or its start), so a UTF-8 byte order
+    ///   mark at its start is skipped; false for a chunk that starts at a later line.
+    init(_ input: UnsafeBufferPointer<UInt8>, startsFile: Bool = true) {
         self.input = input
         // A UTF-8 byte order mark (as spreadsheet programs write) is not part of the header.
-        if input.count >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF {
+        if startsFile, input.count >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF {
             position = 3
         } else {
             position = 0
@@ -269,6 +278,7 @@ struct _UnsafeCSVTokenizer: ~Copyable {
             }
             i += 1
         }
+        if firstLF != nil { sawLineBreakInQuotes = true }
         if !closed {
             noteProblem(.unterminatedQuote)
             // A quote never closed cannot be told from one closed lines later, so the record

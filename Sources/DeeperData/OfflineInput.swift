@@ -20,10 +20,14 @@ public struct OfflineInput: Sendable {
 
     /// - Throws: `CSVFileError` (cannot read), `CSVLineError` (a file without a usable header),
     ///   `CSVErrors` (malformed prints or universe lines, unless `skipInvalid`).
-    public static func load(printsPath: String, universePath: String?, rules: Rules, skipInvalid: Bool) throws
-        -> OfflineInput
-    {
-        let parsed = try PrintsCSV.read(contentsOfFile: printsPath)
+    ///
+    /// - Parameter threads: threads for parsing the prints file (in chunks) and grouping its
+    ///   prints; nil or 0 = every core. The result is the same for any number.
+    public static func load(
+        printsPath: String, universePath: String?, rules: Rules, skipInvalid: Bool, threads: Int? = nil
+    ) throws -> OfflineInput {
+        let threads = threads.flatMap { $0 > 0 ? $0 : nil } ?? BatchEngine.coreCount
+        let parsed = try PrintsCSVParts.read(contentsOfFile: printsPath, minLot: rules.minLot, threads: threads)
         var malformed = CSVErrors(errors: parsed.errors, count: parsed.errorCount)
         var avgADV: [String: ExactDecimal] = [:]
         if let universePath {
@@ -35,9 +39,8 @@ public struct OfflineInput: Sendable {
             for entry in universe.entries { if let a = entry.avgADV { avgADV[entry.symbol] = a } }
         }
         if malformed.count > 0 && !skipInvalid { throw malformed }
-        let store = PrintStore(
-            prints: parsed.prints, symbols: parsed.symbols.names, venues: parsed.venues.names, rules: rules)
-        return OfflineInput(store: store, avgADV: avgADV, symbols: parsed.symbols.names, skipped: malformed)
+        let store = parsed.makeStore(rules: rules, threads: threads)
+        return OfflineInput(store: store, avgADV: avgADV, symbols: parsed.symbols, skipped: malformed)
     }
 
     public init(store: PrintStore, avgADV: [String: ExactDecimal], symbols: [String], skipped: CSVErrors) {

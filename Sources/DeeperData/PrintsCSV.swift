@@ -41,62 +41,66 @@ public struct PrintsCSV: Sendable {
     ///   - maxStoredErrors: how many errors to keep in `errors` (all are counted).
     ///   - notAfter: when given (a live feed), a print stamped after its `latest` is a malformed
     ///     line (`column time: more than 300 s ahead of the clock (MAX_FUTURE)`).
+    ///   - threads: parse the file in this many chunks at once (see `PrintsCSVParts`); the
+    ///     result is the same for any number.
     /// - Throws: `CSVLineError` when there is no header, the header lacks a required column or
     ///   names one twice, or its quoting is broken.
     public static func parse(
         _ bytes: UnsafeRawBufferPointer, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors,
-        notAfter: FutureLimit? = nil
+        notAfter: FutureLimit? = nil, threads: Int = 1
     ) throws(CSVLineError) -> PrintsCSV {
-        var result: Result<PrintsCSV, CSVLineError>!
-        _withLFLineEndings(bytes) { input in
-            var reader = _PrintsReader(input, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
-            result = Result { () throws(CSVLineError) in try reader.run() }
-        }
-        return try result.get()
+        try PrintsCSVParts.parse(
+            bytes, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter, minLot: nil,
+            threads: threads
+        ).joined()
     }
 
-    /// Parses a whole file's bytes; see `parse(_:fileName:maxStoredErrors:)`.
+    /// Parses a whole file's bytes; see `parse(_:fileName:maxStoredErrors:notAfter:threads:)`.
     public static func parse(
         _ bytes: [UInt8], fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors,
-        notAfter: FutureLimit? = nil
+        notAfter: FutureLimit? = nil, threads: Int = 1
     ) throws(CSVLineError) -> PrintsCSV {
         var result: Result<PrintsCSV, CSVLineError>!
         bytes.withUnsafeBytes { raw in
             result = Result { () throws(CSVLineError) in
-                try parse(raw, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
+                try parse(raw, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter, threads: threads)
             }
         }
         return try result.get()
     }
 
-    /// Parses CSV text; see `parse(_:fileName:maxStoredErrors:notAfter:)`.
+    /// Parses CSV text; see `parse(_:fileName:maxStoredErrors:notAfter:threads:)`.
     public static func parse(
         _ text: String, fileName: String, maxStoredErrors: Int = defaultMaxStoredErrors,
-        notAfter: FutureLimit? = nil
+        notAfter: FutureLimit? = nil, threads: Int = 1
     ) throws(CSVLineError) -> PrintsCSV {
-        try parse(Array(text.utf8), fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
+        try parse(
+            Array(text.utf8), fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter, threads: threads)
     }
 
     /// Reads and parses the file at `path`, which is also the name used in error messages.
     ///
     /// - Throws: `CSVFileError` when the file cannot be read, `CSVLineError` as `parse` does.
     public static func read(
-        contentsOfFile path: String, maxStoredErrors: Int = defaultMaxStoredErrors, notAfter: FutureLimit? = nil
+        contentsOfFile path: String, maxStoredErrors: Int = defaultMaxStoredErrors, notAfter: FutureLimit? = nil,
+        threads: Int = 1
     ) throws -> PrintsCSV {
         try _withFileBytes(path) { raw throws(CSVLineError) in
-            try parse(raw, fileName: path, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
+            try parse(raw, fileName: path, maxStoredErrors: maxStoredErrors, notAfter: notAfter, threads: threads)
         }
     }
 }
 
 // MARK: - The reader
 
-/// One pass over a prints file: the tokenizer, the caches and the result being built.
-/// Noncopyable because it owns the tokenizer.
+/// One pass over a prints file, or over one chunk of its lines: the tokenizer, the caches and
+/// the chunk's result being built. Noncopyable because it owns the tokenizer.
+///
+/// Symbols and venues get ids local to the chunk; the line numbers in errors count from the
+/// chunk's first line (1); `PrintsCSVParts` merges chunks into the file's ids and lines.
 struct _PrintsReader: ~Copyable {
     var tokenizer: _UnsafeCSVTokenizer
-    private let inputCount: Int
-    private let fileName: String
+    private let header: _PrintsHeader
     private var log: _CSVErrorLog
     private var prints: [RawPrint] = []
     private var symbols = InternTable()
@@ -105,44 +109,37 @@ struct _PrintsReader: ~Copyable {
     private var venueCache = _ShortKeyCache()
     private var dates = _CSVDateCache()
     private var recordCount = 0
-    /// Prints stamped later than this are refused (`Int64.max`: no limit).
-    private let latestTime: Int64
-    private let futureReason: String
+    /// Prints smaller than this are counted in `ineligible` and not kept (`Int32.min`: keep all).
+    private let minLot: Int32
+    /// Kept prints per local symbol id.
+    private var counts: [Int] = []
+    private var ineligible = 0
+    private var refusedVenueBeyondLimit = false
 
-    /// Column names as errors spell them, per field index.
-    private var names: [String] = []
-
-    private static let columns = ["symbol", "time", "price", "size"]
-
-    init(_ input: UnsafeBufferPointer<UInt8>, fileName: String, maxStoredErrors: Int, notAfter: FutureLimit? = nil) {
-        tokenizer = _UnsafeCSVTokenizer(input)
-        inputCount = input.count
-        self.fileName = fileName
-        log = _CSVErrorLog(file: fileName, limit: maxStoredErrors)
-        latestTime = notAfter?.latest ?? .max
-        futureReason = notAfter?.tolerance.reason ?? ""
+    /// A reader of the records of `input`: lines of the file after its header (all or a chunk).
+    init(_ input: UnsafeBufferPointer<UInt8>, header: _PrintsHeader, minLot: Int32) {
+        // Never the file's start, so a byte order mark here is text, as it is to one pass.
+        tokenizer = _UnsafeCSVTokenizer(input, startsFile: false)
+        self.header = header
+        log = _CSVErrorLog(file: header.fileName, limit: header.maxStoredErrors)
+        self.minLot = minLot
+        prints.reserveCapacity(input.count / 40 + 16)
     }
 
-    mutating func run() throws(CSVLineError) -> PrintsCSV {
-        guard tokenizer.readHeader() else {
-            throw CSVLineError(file: fileName, line: 1, column: "", reason: "no header line")
-        }
-        let map = try _CSVColumnMap(header: tokenizer, required: Self.columns, optional: ["venue"], file: fileName)
-        names = (0..<map.width).map { tokenizer.string($0) }
-        for (k, name) in (Self.columns + ["venue"]).enumerated() {
-            if let i = map.index[k] { names[i] = name }
-        }
-        prints.reserveCapacity(inputCount / 40 + 16)
+    /// Reads every record of the chunk.
+    consuming func run() -> _PrintsChunk {
+        let h = header
         readRecords(
-            width: map.width, symbol: map.index[0]!, time: map.index[1]!, price: map.index[2]!,
-            size: map.index[3]!, venue: map.index[4] ?? -1)
-        return PrintsCSV(
-            prints: prints, symbols: symbols, venues: venues, lineCount: tokenizer.physicalLineCount,
-            recordCount: recordCount, errors: log.stored, errorCount: log.count)
+            width: h.width, symbol: h.symbol, time: h.time, price: h.price, size: h.size, venue: h.venue)
+        return _PrintsChunk(
+            prints: prints, symbols: symbols.names, venues: venues.names, counts: counts, ineligible: ineligible,
+            lineBreaks: tokenizer.line - 1, recordCount: recordCount, errors: log.stored, errorCount: log.count,
+            sawLineBreakInQuotes: tokenizer.sawLineBreakInQuotes, refusedVenueBeyondLimit: refusedVenueBeyondLimit)
     }
 
     /// The hot loop: one record per iteration, no `String` unless a symbol or venue is new.
     private mutating func readRecords(width: Int, symbol: Int, time: Int, price: Int, size: Int, venue: Int) {
+        let latestTime = header.latestTime
         while tokenizer.nextRecord() {
             if tokenizer.isBlankRecord { continue }
             recordCount += 1
@@ -210,6 +207,11 @@ struct _PrintsReader: ~Copyable {
             }
 
             if symbolID < 0 { symbolID = internSymbol(symbolBytes, key: symbolKey) }
+            if shares < minLot {
+                ineligible += 1
+                continue
+            }
+            counts[Int(symbolID)] += 1
             prints.append(RawPrint(symbol: symbolID, time: nanos, price: ticks, size: shares, venue: venueID))
         }
     }
@@ -221,6 +223,7 @@ struct _PrintsReader: ~Copyable {
     private mutating func internSymbol(_ b: UnsafeBufferPointer<UInt8>, key: _ShortKey) -> Int32 {
         let id = Int32(symbols.intern(String(decoding: b, as: UTF8.self)))
         symbolCache.insert(key, id)
+        counts.append(0)
         return id
     }
 
@@ -241,13 +244,14 @@ struct _PrintsReader: ~Copyable {
             return nil
         }
         if let problem = PrintFields.venueProblem(UnsafeRawBufferPointer(b)) {
-            log.add(line: tokenizer.recordLine, column: names[column], reason: "\(problem) (\(_quotedForError(b)))")
+            log.add(line: tokenizer.recordLine, column: header.names[column], reason: "\(problem) (\(_quotedForError(b)))")
             return nil
         }
         let name = text.uppercased()
         if venues.id(of: name) == nil && venues.count > Int(UInt16.max) {
+            refusedVenueBeyondLimit = true
             log.add(
-                line: tokenizer.recordLine, column: names[column],
+                line: tokenizer.recordLine, column: header.names[column],
                 reason: "more than \(UInt16.max) distinct venues (\(_quotedForError(b)))")
             return nil
         }
@@ -261,17 +265,17 @@ struct _PrintsReader: ~Copyable {
     @inline(never)
     private mutating func report(_ problem: _CSVFieldProblem, column: Int, _ b: UnsafeBufferPointer<UInt8>) {
         log.add(
-            line: tokenizer.recordLine, column: names[column], reason: "\(problem.reason) (\(_quotedForError(b)))")
+            line: tokenizer.recordLine, column: header.names[column], reason: "\(problem.reason) (\(_quotedForError(b)))")
     }
 
     @inline(never)
     private mutating func reportFuture(column: Int, _ b: UnsafeBufferPointer<UInt8>) {
-        log.add(line: tokenizer.recordLine, column: names[column], reason: "\(futureReason) (\(_quotedForError(b)))")
+        log.add(line: tokenizer.recordLine, column: header.names[column], reason: "\(header.futureReason) (\(_quotedForError(b)))")
     }
 
     @inline(never)
     private mutating func reportShape(width: Int) {
-        let names = self.names
+        let names = header.names
         if let (column, reason) = tokenizer.shapeError(width: width, names: { names[$0] }) {
             log.add(line: tokenizer.recordLine, column: column, reason: reason)
         }

@@ -62,7 +62,7 @@ struct Analyze: ParsableCommand {
     @Option(help: "Show only the N symbols with the largest |god| (table and csv).")
     var top: Int?
 
-    @Option(help: "Worker threads (default: every core).")
+    @Option(help: "Threads for parsing, grouping and computing (default: every core).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Write the output here instead of stdout.", valueName: "FILE"))
@@ -89,7 +89,7 @@ struct Analyze: ParsableCommand {
         let input: OfflineInput
         do {
             input = try OfflineInput.load(
-                printsPath: prints, universePath: universe, rules: rules, skipInvalid: skipInvalid)
+                printsPath: prints, universePath: universe, rules: rules, skipInvalid: skipInvalid, threads: threads)
         } catch let error as CSVFileError {
             progress.clear()
             printError("deeper: \(error)")

@@ -59,6 +59,33 @@ import Testing
         #expect(skipped.stdout.contains("AAA"))
     }
 
+    /// A file big enough to be parsed in two chunks (1 MiB each at least) with a malformed line
+    /// in each: the same exit status, messages (file lines) and results on 1 thread or 2, the
+    /// first error in the file reported first.
+    @Test func malformedLinesInLaterChunksAreReportedAsOnOneThread() throws {
+        var text = "symbol,time,price,size,venue\n"
+        for k in 0..<90_000 {
+            let price = k == 30_000 ? "25.00001" : k == 80_000 ? "x" : "25.\(k % 90 + 10)"
+            text += "S\(k % 17) PRA,\(1_741_788_000_000 + k * 1_000),\(price),\(100 + k % 5 * 100),NSDQ\n"
+        }
+        let path = try Self.temporaryFile("chunks.csv", text)
+        #expect(text.utf8.count > 3 << 20, "big enough for two chunks of at least 1 MiB")
+        let two = try Self.deeper(["analyze", path, "--threads", "2"])
+        #expect(two.status == 65)
+        let lines = two.stderr.split(separator: "\n")
+        #expect(lines.first?.hasSuffix("chunks.csv:30002: column price: more than 4 decimal places (\"25.00001\")") == true, "\(two.stderr)")
+        #expect(lines.dropFirst().first?.hasSuffix("chunks.csv:80002: column price: not a decimal number (\"x\")") == true, "\(two.stderr)")
+        let one = try Self.deeper(["analyze", path, "--threads", "1"])
+        #expect(one.status == 65 && one.stderr == two.stderr)
+
+        let skippedTwo = try Self.deeper(["analyze", path, "--threads", "2", "--skip-invalid", "--format", "csv"])
+        let skippedOne = try Self.deeper(["analyze", path, "--threads", "1", "--skip-invalid", "--format", "csv"])
+        #expect(skippedTwo.status == 0 && skippedOne.status == 0)
+        #expect(skippedTwo.stderr.contains("skipped 2 malformed line(s); the first:\n  \(path):30002: column price"), "\(skippedTwo.stderr)")
+        #expect(skippedTwo.stdout == skippedOne.stdout && skippedTwo.stdout.split(separator: "\n").count == 18)
+        #expect(skippedTwo.stderr.split(separator: "\n").dropLast() == skippedOne.stderr.split(separator: "\n").dropLast())
+    }
+
     @Test func missingFileBadRulesAndBadFlags() throws {
         #expect(try Self.deeper(["analyze", "no/such/file.csv"]).status == 66)
         let rules = try Self.temporaryFile("rules.yaml", "weights:\n  lit: lots\n")

@@ -50,27 +50,29 @@ public struct PrintColumns: Sendable {
         weight.append(w)
     }
 
-    /// Columns of `count` prints, each slot written once by `fill`, which must write every
-    /// slot of every column (`PrintStore` does: its counting sort fills each exactly once).
-    init(
-        count: Int,
-        fill: (
-            _ time: UnsafeMutableBufferPointer<Int64>, _ price: UnsafeMutableBufferPointer<Int64>,
-            _ size: UnsafeMutableBufferPointer<Int32>, _ venue: UnsafeMutableBufferPointer<UInt16>,
-            _ weight: UnsafeMutableBufferPointer<Int32>
-        ) -> Void
-    ) {
-        // Zeroed, not uninitialized: a slot `fill` missed would be a wrong print, never garbage.
-        var time = [Int64](repeating: 0, count: count)
-        var price = [Int64](repeating: 0, count: count)
-        var size = [Int32](repeating: 0, count: count)
-        var venue = [UInt16](repeating: 0, count: count)
-        var weight = [Int32](repeating: 0, count: count)
+    /// Columns of `count` prints, each slot written exactly once by `fill` (on as many threads
+    /// as it likes), which must write every slot of every column before it returns.
+    ///
+    /// Uninitialized, not zeroed: zeroing would touch every page once more, on one thread.
+    /// `PrintStore` proves it filled every slot (each part's counted runs tile the columns)
+    /// before it returns.
+    init(uninitializedCount count: Int, fill: (_ReadWriteColumns) -> Void) {
+        func column<T: BitwiseCopyable>() -> [T] {
+            // Elements of a bitwise-copyable type need no initialization to be overwritten.
+            [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
+        var time: [Int64] = column()
+        var price: [Int64] = column()
+        var size: [Int32] = column()
+        var venue: [UInt16] = column()
+        var weight: [Int32] = column()
         time.withUnsafeMutableBufferPointer { t in
             price.withUnsafeMutableBufferPointer { p in
                 size.withUnsafeMutableBufferPointer { s in
                     venue.withUnsafeMutableBufferPointer { v in
-                        weight.withUnsafeMutableBufferPointer { w in fill(t, p, s, v, w) }
+                        weight.withUnsafeMutableBufferPointer { w in
+                            fill(_ReadWriteColumns(time: t, price: p, size: s, venue: v, weight: w))
+                        }
                     }
                 }
             }
@@ -92,26 +94,6 @@ public struct PrintColumns: Sendable {
         return true
     }
 
-    /// Sorts one symbol's slice of every column by time, stably (equal times keep their order).
-    /// Cold: only for a symbol whose prints arrived out of time order.
-    @inline(never)
-    static func sortStablyByTime(
-        _ range: Range<Int>, _ time: UnsafeMutableBufferPointer<Int64>, _ price: UnsafeMutableBufferPointer<Int64>,
-        _ size: UnsafeMutableBufferPointer<Int32>, _ venue: UnsafeMutableBufferPointer<UInt16>,
-        _ weight: UnsafeMutableBufferPointer<Int32>
-    ) {
-        let order = range.sorted { a, b in time[a] != time[b] ? time[a] < time[b] : a < b }
-        func permute<T>(_ column: UnsafeMutableBufferPointer<T>) {
-            let moved = order.map { column[$0] }
-            for (k, value) in zip(range, moved) { column[k] = value }
-        }
-        permute(time)
-        permute(price)
-        permute(size)
-        permute(venue)
-        permute(weight)
-    }
-
     /// Inserts one print at `i` in every column: O(count − i).
     mutating func _insert(time t: Int64, price p: Int64, size s: Int32, venue v: UInt16, weight w: Int32, at i: Int) {
         time.insert(t, at: i)
@@ -128,6 +110,35 @@ public struct PrintColumns: Sendable {
         size.removeFirst(k)
         venue.removeFirst(k)
         weight.removeFirst(k)
+    }
+}
+
+/// Writable views of the five columns of a `PrintColumns` being built, handed to the threads
+/// that fill it.
+///
+/// `@unchecked Sendable`: the threads write disjoint slots (each part its own runs, each lane
+/// its own symbols), and the arrays outlive them (both guaranteed by `PrintStore.init`).
+struct _ReadWriteColumns: @unchecked Sendable {
+    let time: UnsafeMutableBufferPointer<Int64>
+    let price: UnsafeMutableBufferPointer<Int64>
+    let size: UnsafeMutableBufferPointer<Int32>
+    let venue: UnsafeMutableBufferPointer<UInt16>
+    let weight: UnsafeMutableBufferPointer<Int32>
+
+    /// Sorts one symbol's slice of every column by time, stably (equal times keep their order).
+    /// Cold: only for a symbol whose prints arrived out of time order.
+    @inline(never)
+    func sortStablyByTime(_ range: Range<Int>) {
+        let order = range.sorted { a, b in time[a] != time[b] ? time[a] < time[b] : a < b }
+        func permute<T>(_ column: UnsafeMutableBufferPointer<T>) {
+            let moved = order.map { column[$0] }
+            for (k, value) in zip(range, moved) { column[k] = value }
+        }
+        permute(time)
+        permute(price)
+        permute(size)
+        permute(venue)
+        permute(weight)
     }
 }
 
@@ -181,86 +192,4 @@ public struct InternTable: Sendable {
     public func id(of name: String) -> Int? { ids[name] }
     /// The number of distinct names.
     public var count: Int { names.count }
-}
-
-/// All symbols' eligible prints in columns, plus what is known about each symbol.
-public struct PrintStore: Sendable {
-    /// Symbol names; symbol `i`'s prints are `columns[offsets[i]..<offsets[i+1]]`.
-    public let symbols: [String]
-    /// Where each symbol's prints start in `columns`, plus the end: `symbols.count + 1` entries.
-    public let offsets: [Int]
-    /// Every symbol's eligible prints, grouped by symbol, each group in print order.
-    public let columns: PrintColumns
-    /// Venue names, upper-case; index 0 is the unknown venue "".
-    public let venues: [String]
-    /// How many parsed prints were dropped as ineligible (`size < min_lot`).
-    public let ineligibleCount: Int
-
-    private let symbolIndex: [String: Int]
-
-    /// The number of eligible prints over all symbols.
-    public var printCount: Int { columns.count }
-
-    /// The index of `symbol` (case-sensitive), or nil when the store has no such symbol.
-    public func index(of symbol: String) -> Int? { symbolIndex[symbol] }
-
-    /// The column range of symbol `i`.
-    public func range(ofSymbol i: Int) -> Range<Int> { offsets[i]..<offsets[i + 1] }
-
-    /// Builds the store: drops ineligible prints, groups by symbol (symbols keep their id order),
-    /// sorts each symbol stably by time and computes the weight column.
-    ///
-    /// O(n) for time-ordered feeds: a counting sort by symbol writes every print once, straight
-    /// into its final slot of columns allocated at their final size; only a symbol whose prints
-    /// are out of time order is then sorted (stably, so equal times keep file order).
-    ///
-    /// - Parameters:
-    ///   - prints: parsed prints; `symbol` indexes `symbols`, `venue` indexes `venues`.
-    ///   - symbols: symbol names, by id.
-    ///   - venues: venue names as seen (any case); index 0 must be the unknown venue "".
-    ///   - rules: eligibility (`minLot`) and the GRPAN weights.
-    public init(prints: [RawPrint], symbols: [String], venues: [String], rules: Rules) {
-        precondition(venues.first == "", "venue 0 must be the unknown venue")
-        let upperVenues = venues.map { $0.uppercased() }
-        let weightOfVenue = upperVenues.map { rules.venueClass(of: $0) }
-        let symbolCount = symbols.count
-
-        // Counting sort by symbol keeps input order within a symbol.
-        var counts = [Int](repeating: 0, count: symbolCount + 1)
-        var ineligible = 0
-        for p in prints {
-            if p.size < rules.minLot { ineligible += 1 } else { counts[Int(p.symbol) + 1] += 1 }
-        }
-        for i in 0..<symbolCount { counts[i + 1] += counts[i] }
-        let offsets = counts
-        let total = offsets[symbolCount]
-        let columns = PrintColumns(count: total) { time, price, size, venue, weight in
-            var cursor = offsets
-            for p in prints where p.size >= rules.minLot {
-                let s = Int(p.symbol)
-                let k = cursor[s]
-                cursor[s] = k + 1
-                time[k] = p.time
-                price[k] = p.price
-                size[k] = p.size
-                venue[k] = p.venue
-                weight[k] = rules.grpanWeight(size: p.size, venueClass: weightOfVenue[Int(p.venue)])
-            }
-            // Stable sort by time within each symbol, skipped when already in order.
-            for s in 0..<symbolCount {
-                let r = offsets[s]..<offsets[s + 1]
-                if !PrintColumns.isAscending(time, r) {
-                    PrintColumns.sortStablyByTime(r, time, price, size, venue, weight)
-                }
-            }
-        }
-        self.symbols = symbols
-        self.offsets = offsets
-        self.columns = columns
-        self.venues = upperVenues
-        self.ineligibleCount = ineligible
-        var index: [String: Int] = [:]
-        for (i, s) in symbols.enumerated() { index[s] = i }
-        self.symbolIndex = index
-    }
 }
