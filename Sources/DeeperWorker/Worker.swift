@@ -69,6 +69,17 @@ public final class Worker: Service, Sendable {
             self.logger.notice("Worker \(self.name) stopping: finishing the job in hand")
             self.stopping.store(true, ordering: .relaxed)
         }
+        if StartUpSignals.requested {
+            // The resent signal can reach the start-up handler before the service group's own
+            // replaces it; returning before the group has seen a signal reads to it as a crash
+            // (exit 1). Send it again until the group has (at most 5 s).
+            var tries = 0
+            while !Task.isShuttingDownGracefully && tries < 100 {
+                StartUpSignals.resend()
+                try? await Task.sleep(for: .milliseconds(50))
+                tries += 1
+            }
+        }
         logger.notice("Worker \(name) stopped after \(completedJobs.load(ordering: .relaxed)) job(s)")
     }
 
