@@ -175,6 +175,8 @@ let package = Package(
                 "DeeperAPI", "DeeperQueue", "DeeperRedis", "DeeperData", "DeeperKernels", "DeeperTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                // The DevTools client that drives headless Chromium (LivePageTests).
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -112,6 +112,12 @@ public struct JSONWriter {
         var json = json
         json.withUTF8 { bytes.append(contentsOf: $0) }
     }
+    /// Pre-rendered JSON as bytes (a document read from Redis), spliced in without a copy to
+    /// `String`.
+    public mutating func raw(bytes json: some Collection<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
 
     /// An instant (nanoseconds) as its ISO-8601 string, `Nanos.iso8601`'s text written straight
     /// into the buffer; null for nil.
