@@ -44,7 +44,8 @@ let package = Package(
 
         .target(name: "DeeperKernels"),
 
-        // Counts heap allocations in deeper-bench (glibc malloc interposer; inert elsewhere).
+        // Counts heap allocations in deeper-bench and deeper-worker-bench (glibc malloc interposer;
+        // inert elsewhere).
         .target(name: "CMallocCounter"),
 
         // MARK: - Data: CSV parsing, rules files, synthetic data, output formats
@@ -110,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "deeper",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "DeeperCLI",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "CMallocCounter", "DeeperCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,11 +135,12 @@ let package = Package(
             ]
         ),
 
-        // Measures a running worker through Redis (scripts/bench-worker).
+        // Measures a running worker through Redis (scripts/bench-worker, scripts/bench-live), and the
+        // live publisher's full refresh in process.
         .executableTarget(
             name: "WorkerBench",
             dependencies: [
-                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue",
+                "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperQueue", "DeeperWorker", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -18,6 +18,15 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer for the next document, keeping its buffer (a loop that writes one
+    /// document after another allocates nothing once the buffer has grown).
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        hasValue = 0
+        depth = 0
+        pendingKey = false
+    }
+
     /// The document as a string.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
@@ -108,6 +117,16 @@ public struct JSONWriter {
     public mutating func raw(bytes json: some Collection<UInt8>) {
         separate()
         bytes.append(contentsOf: json)
+    }
+
+    /// An instant (nanoseconds) as its ISO-8601 string, `Nanos.iso8601`'s text written straight
+    /// into the buffer; null for nil.
+    public mutating func instant(_ t: Int64?) {
+        guard let t else { return null() }
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        TimeText.appendISO8601(t, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     public mutating func field(_ k: StaticString, _ v: Double?) { key(k); double(v) }

@@ -77,7 +77,8 @@ public enum ResultJSON {
         w.field("total_score", s.totalScore)
         w.field("spread_score", s.spreadScore)
         w.endObject()
-        w.field("timestamp", m.asOf.map(Nanos.iso8601))
+        w.key("timestamp")
+        w.instant(m.asOf)
         w.endObject()
     }
 

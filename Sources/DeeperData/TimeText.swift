@@ -2,6 +2,39 @@ import DeeperKernels
 
 /// Parsing of SPEC §1 instants and symbols outside CSV files (command-line flags, job JSON).
 public enum TimeText {
+    /// Appends `Nanos.iso8601(t)` (the same text, byte for byte) to `out` without building a
+    /// `String`: a result writes one per symbol.
+    public static func appendISO8601(_ t: Int64, to out: inout [UInt8]) {
+        let perDay = Nanos.perDay
+        let days = t >= 0 ? t / perDay : (t - perDay + 1) / perDay
+        let rest = t - days * perDay
+        let date = CivilDate(daysSinceEpoch: Int(days))
+        // Int64 nanoseconds span the years 1677–2262: always four digits.
+        PriceFormat.appendDigits(UInt64(date.year), minimumWidth: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        PriceFormat.appendDigits(UInt64(date.month), minimumWidth: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        PriceFormat.appendDigits(UInt64(date.day), minimumWidth: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        let seconds = rest / Nanos.perSecond
+        PriceFormat.appendDigits(UInt64(seconds / 3600), minimumWidth: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        PriceFormat.appendDigits(UInt64(seconds / 60 % 60), minimumWidth: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        PriceFormat.appendDigits(UInt64(seconds % 60), minimumWidth: 2, to: &out)
+        var fraction = rest % Nanos.perSecond
+        if fraction != 0 {
+            var width = 9
+            while fraction % 10 == 0 {
+                fraction /= 10
+                width -= 1
+            }
+            out.append(UInt8(ascii: "."))
+            PriceFormat.appendDigits(UInt64(fraction), minimumWidth: width, to: &out)
+        }
+        out.append(UInt8(ascii: "Z"))
+    }
+
     /// An ISO-8601 instant (`Z` or `±HH:MM`, up to 9 fraction digits) or epoch milliseconds, as
     /// nanoseconds since the epoch; nil when malformed.
     public static func parseInstant(_ text: String) -> Int64? {

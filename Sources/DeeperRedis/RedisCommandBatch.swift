@@ -43,6 +43,9 @@ public struct RedisCommandBatch: Sendable {
     /// The number of finished commands.
     public var count: Int { _commandEnds.count }
 
+    /// Bytes of every argument added so far (what the commands carry, before the protocol's framing).
+    public var byteCount: Int { _bytes.count }
+
     /// Whether the batch holds no finished command.
     public var isEmpty: Bool { _commandEnds.isEmpty }
 

@@ -33,6 +33,12 @@ public final class PrintTail: Sendable {
         var malformedEntries = 0
         /// Times the history was rebuilt because the stream changed under it.
         var rebuilds = 0
+        /// Reads that found the last entry applied still first in the stream (the continuity check).
+        var checkedReads = 0
+        /// Symbols whose prints changed since the live publisher last took them (live workers only).
+        var liveTouched = Set<Int>()
+        /// The newest print time applied (nanoseconds; the `feed` live clock), nil before any.
+        var newestPrintTime: Int64?
     }
 
     private let state: Mutex<State>
@@ -40,13 +46,32 @@ public final class PrintTail: Sendable {
     private let calendar: TradingCalendar
     private let logger: Logger
     private let futureTolerance: FutureTolerance
+    /// Woken after every page applied, when a live publisher waits on it.
+    let liveWakeup: LiveWakeup?
 
-    public init(rules: Rules, calendar: TradingCalendar, logger: Logger, futureTolerance: FutureTolerance = .default) {
+    /// - Parameter tracksLiveChanges: remember which symbols each page touched and wake the live
+    ///   publisher after it (`takeLiveChanges()`); off, the tail does neither.
+    public init(
+        rules: Rules, calendar: TradingCalendar, logger: Logger, futureTolerance: FutureTolerance = .default,
+        tracksLiveChanges: Bool = false
+    ) {
         self.state = Mutex(State(history: LiveHistory(rules: rules)))
         self.rules = rules
         self.calendar = calendar
         self.logger = logger
         self.futureTolerance = futureTolerance
+        self.liveWakeup = tracksLiveChanges ? LiveWakeup() : nil
+    }
+
+    /// What changed since the last call, with a snapshot that holds all of it, taken under one
+    /// lock (so no print is in the history without its symbol being reported, now or next time).
+    public func takeLiveChanges() -> LiveChanges {
+        state.withLock { s in
+            defer { s.liveTouched.removeAll(keepingCapacity: true) }
+            return LiveChanges(
+                history: s.history, touched: Array(s.liveTouched), newestPrintTime: s.newestPrintTime,
+                rebuilds: s.rebuilds)
+        }
     }
 
     /// A consistent copy of the history (cheap: copy-on-write).
@@ -100,6 +125,8 @@ public final class PrintTail: Sendable {
             s.history = snapshot.history
             s.lastID = snapshot.lastID
             s.malformedEntries = snapshot.malformedEntries
+            // Restored before the live publisher starts; the feed clock needs the newest print.
+            s.newestPrintTime = (0..<s.history.symbolCount).compactMap { s.history.newestTime(ofSymbol: $0) }.max()
         }
     }
 
@@ -137,6 +164,7 @@ public final class PrintTail: Sendable {
                 : "the print stream no longer holds entry \(after), the last this worker read (Redis restarted without persistence, FLUSHALL, the stream deleted and re-fed, or trimmed past it?)"
             return try rebuild(redis, because: why)
         }
+        state.withLock { $0.checkedReads += 1 }
         if page.count > 1 { return page.count - 1 }
         // Caught up: block until something newer arrives. What this read brings is dropped
         // and read again, checked, by the next call.
@@ -156,6 +184,8 @@ public final class PrintTail: Sendable {
             s.history = LiveHistory(rules: rules)
             s.lastID = .zero
             s.rebuilds += 1
+            s.liveTouched.removeAll()
+            s.newestPrintTime = nil
         }
         let start = Feed.retentionStartMilliseconds(calendar: calendar, now: WallClock.now())
         let read = try bootstrap(redis, retentionStartMilliseconds: start)
@@ -168,18 +198,23 @@ public final class PrintTail: Sendable {
     /// Blocks the calling thread until the entry `id` has been applied, or `timeout` passes.
     ///
     /// `id` is the stream's newest entry when a job was taken (nil: the stream was empty or
-    /// missing). An `id` older than what was applied (or none, when something was) means the
-    /// stream was replaced; then the history counts only once the tail has rebuilt it.
+    /// missing). An `id` older than what was applied (or none, when something was) means either
+    /// that the tail has moved past it (a feed is running) or that the stream was replaced;
+    /// so the history counts once the tail has read the stream afresh and found it whole (its
+    /// continuity check, in a read begun after this call), or once it has rebuilt it.
     ///
     /// - Returns: whether it was applied in time.
     public func waitUntilApplied(_ id: RedisStreamID?, timeout: Duration) -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        let (appliedAtStart, rebuildsAtStart) = state.withLock { ($0.lastID, $0.rebuilds) }
-        let replaced = id.map { $0 < appliedAtStart } ?? (appliedAtStart != .zero)
+        let (appliedAtStart, rebuildsAtStart, readsAtStart) = state.withLock { ($0.lastID, $0.rebuilds, $0.checkedReads) }
+        let suspect = id.map { $0 < appliedAtStart } ?? (appliedAtStart != .zero)
         while true {
-            let (applied, rebuilds) = state.withLock { ($0.lastID, $0.rebuilds) }
-            if (!replaced || rebuilds > rebuildsAtStart) && applied >= (id ?? .zero) { return true }
+            let (applied, rebuilds, reads) = state.withLock { ($0.lastID, $0.rebuilds, $0.checkedReads) }
+            // A read that ended after this call may have begun before it: two reads ensure one
+            // began after, and so checked the stream the job saw.
+            let whole = !suspect || rebuilds > rebuildsAtStart || reads >= readsAtStart + 2
+            if whole && applied >= (id ?? .zero) { return true }
             if clock.now >= deadline { return false }
             sleepThread(for: .microseconds(200))
         }
@@ -205,10 +240,14 @@ public final class PrintTail: Sendable {
     private func apply(_ batch: inout _ParsedPrints, page: RedisStreamPage) {
         defer { batch.removeAll() }
         guard let lastID = page.lastID else { return }
+        let tracksLive = liveWakeup != nil
+        let newest = batch.times.max()
         state.withLock { s in
             let touched = batch.apply(to: &s.history)
             s.malformedEntries += batch.malformed
             s.lastID = lastID
+            if let newest, newest > s.newestPrintTime ?? .min { s.newestPrintTime = newest }
+            if tracksLive { s.liveTouched.formUnion(touched) }
             // Each symbol keeps the trading days before its own newest print: a print moves
             // only its own symbol's window.
             for symbol in touched {
@@ -217,12 +256,25 @@ public final class PrintTail: Sendable {
                 s.history.evict(symbolID: symbol, before: cutoff)
             }
         }
+        liveWakeup?.signal()
         if batch.malformed > 0 {
             logger.warning(
                 "Skipped malformed stream entries",
                 metadata: ["count": "\(batch.malformed)", "first": "\(batch.firstProblem ?? "")"])
         }
     }
+}
+
+/// What the tail applied since the live publisher last asked (`PrintTail.takeLiveChanges()`).
+public struct LiveChanges: Sendable {
+    /// A snapshot holding every print applied so far.
+    public var history: LiveHistory
+    /// History ids of the symbols whose prints changed since the last call.
+    public var touched: [Int]
+    /// The newest print time applied (nanoseconds), nil while the stream has given none.
+    public var newestPrintTime: Int64?
+    /// Times the history was rebuilt: when it moves, every id may name another symbol.
+    public var rebuilds: Int
 }
 
 /// Prints parsed from one page of stream entries, waiting to be applied under the lock.

@@ -41,7 +41,7 @@ public final class Worker: Service, Sendable {
         self.engine = BatchEngine(threads: configuration.threads, priority: configuration.computePriority)
         self.tail = PrintTail(
             rules: configuration.rules, calendar: parameters.calendar, logger: logger,
-            futureTolerance: configuration.futureTolerance)
+            futureTolerance: configuration.futureTolerance, tracksLiveChanges: configuration.live)
         self.outage = OutageLog(
             logger: logger, target: "\(configuration.redis.host):\(configuration.redis.port)")
     }
@@ -68,6 +68,17 @@ public final class Worker: Service, Sendable {
         } onGracefulShutdown: {
             self.logger.notice("Worker \(self.name) stopping: finishing the job in hand")
             self.stopping.store(true, ordering: .relaxed)
+        }
+        if StartUpSignals.requested {
+            // The resent signal can reach the start-up handler before the service group's own
+            // replaces it; returning before the group has seen a signal reads to it as a crash
+            // (exit 1). Send it again until the group has (at most 5 s).
+            var tries = 0
+            while !Task.isShuttingDownGracefully && tries < 100 {
+                StartUpSignals.resend()
+                try? await Task.sleep(for: .milliseconds(50))
+                tries += 1
+            }
         }
         logger.notice("Worker \(name) stopped after \(completedJobs.load(ordering: .relaxed)) job(s)")
     }
@@ -102,12 +113,17 @@ public final class Worker: Service, Sendable {
         async let snapshotDone: Void = DedicatedThread.run(name: "deeper-snapshot") {
             self.snapshotLoop(onDisk: restored ?? .zero)
         }
+        // Live results on a thread of their own, at the process's priority like the tail: a
+        // print's latency to its live entry is theirs, and their cost is small beside jobs.
+        let live = configuration.live ? LivePublisher(worker: self) : nil
+        async let liveDone: Void = DedicatedThread.run(name: "deeper-live") { live?.run() }
         await DedicatedThread.run(name: "deeper-jobs") { self.jobLoop() }
         stopping.store(true, ordering: .relaxed)
         jobsDone.store(true, ordering: .relaxed)
         await tailDone
         await heartbeatDone
         await snapshotDone
+        await liveDone
     }
 
     // MARK: - Snapshot
@@ -553,12 +569,14 @@ public final class Worker: Service, Sendable {
             }
         }
         guard !held.isEmpty else { return }
+        #if DEBUG
+        // Before the wait for the tail, so that a feed running meanwhile moves the tail past the
+        // entry the job saw (the case `waitUntilApplied` must tell from a replaced stream).
+        if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
+        #endif
         if !tail.waitUntilApplied(newest, timeout: .seconds(30)) {
             logger.warning("Worker \(name): jobs computed before the tail reached \(newest.map { "\($0)" } ?? "the stream's end")")
         }
-        #if DEBUG
-        if configuration.testJobDelay > .zero { testDelay(until: started + configuration.testJobDelay) }
-        #endif
 
         let history = tail.snapshot()
         let overTime = "exceeded MAX_JOB_TIME (\(configuration.maxJobTime))"

@@ -34,6 +34,15 @@ public struct WorkerConfiguration: Sendable {
     /// snapshot (to kill a worker mid-write).
     public var testSnapshotDelay: Duration = .zero
     #endif
+    /// `LIVE`: publish live results while holding the live lease (docs/REDIS.md, "Live results").
+    public var live = false
+    /// `LIVE_REFRESH`: how often every symbol is recomputed for the live results.
+    public var liveRefresh: Duration = .seconds(1)
+    /// `LIVE_CLOCK`: what "now" live results are computed at.
+    public var liveClock: LiveClock = .wall
+    /// `LIVE_LEASE`: the live lease's TTL; renewed every third of it, taken over by a standby
+    /// within about 1⅓ of it after the holder stops.
+    public var liveLease: Duration = .seconds(3)
     /// `MAX_FUTURE`: stream entries stamped further ahead of their arrival are skipped.
     public var futureTolerance: FutureTolerance = .default
 
@@ -50,7 +59,7 @@ public struct WorkerConfiguration: Sendable {
     }
 
     /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS`, `COMPUTE_PRIORITY`, `MAX_FUTURE`,
-    /// `SNAPSHOT_PATH`, `SNAPSHOT_INTERVAL` (and the
+    /// `SNAPSHOT_PATH`, `SNAPSHOT_INTERVAL`, `LIVE`, `LIVE_REFRESH`, `LIVE_CLOCK`, `LIVE_LEASE` (and the
     /// `REDIS_*` variables); a malformed value is an error naming the variable.
     public static func fromEnvironment(_ env: [String: String], pid: Int32) throws -> WorkerConfiguration {
         var c = WorkerConfiguration(redis: try RedisConfiguration.fromEnvironment(env), name: "worker_\(pid)")
@@ -77,6 +86,21 @@ public struct WorkerConfiguration: Sendable {
                     reason: "must be one of \(ComputePriority.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             c.computePriority = p
+        }
+        if let v = env["LIVE"], !v.isEmpty {
+            switch v.lowercased() {
+            case "1", "true", "yes", "on": c.live = true
+            case "0", "false", "no", "off": c.live = false
+            default: throw RedisConfigurationError(variable: "LIVE", value: v, reason: "must be 1 or 0 (true or false)")
+            }
+        }
+        if let v = env["LIVE_REFRESH"], !v.isEmpty { c.liveRefresh = try seconds("LIVE_REFRESH", v) }
+        if let v = env["LIVE_LEASE"], !v.isEmpty { c.liveLease = try seconds("LIVE_LEASE", v) }
+        if let v = env["LIVE_CLOCK"], !v.isEmpty {
+            guard let clock = LiveClock(rawValue: v) else {
+                throw RedisConfigurationError(variable: "LIVE_CLOCK", value: v, reason: "must be wall or feed")
+            }
+            c.liveClock = clock
         }
         do {
             c.futureTolerance = try FutureTolerance.fromEnvironment(env)

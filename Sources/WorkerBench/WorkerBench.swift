@@ -24,6 +24,12 @@ struct WorkerBench: ParsableCommand {
                per symbol and day, 5 days; 1600 is the 15.8 M-print scale set) and measures
                all-symbol jobs again, followed as `deeper submit --wait` follows them, plus the
                worker's RSS and Redis's memory per print. --scale-prints-per-day 0 skips it.
+            Live results (scripts/bench-live; --stages picks and orders stages):
+            refresh: a full refresh of the live publisher in this process (recompute, encode,
+               compare every symbol, then the fenced write to Redis) for 482 and 2,000 symbols;
+            live: against a worker started with --live --live-clock feed, realistic prints
+               XADDed at each --live-rates rate, with probe prints whose XADD → live entry
+               (last_price and tick_count showing them, read on the live_updates message) is timed.
             """
     )
 
@@ -33,12 +39,34 @@ struct WorkerBench: ParsableCommand {
     @Option(name: .customLong("tail-prints")) var tailPrints: Int = 1_500_000
     @Option(name: .customLong("scale-prints-per-day")) var scalePrintsPerDay: Double = 83
     @Option(name: .customLong("scale-jobs")) var scaleJobs: Int = 20
+    @Option(help: "Stages, in order: feed, latency, throughput, tail, scale, refresh, live.")
+    var stages: String = "feed,latency,throughput,tail,scale"
+    @Option(name: .customLong("live-rates"), help: "Feed rates (prints/s) of the live stage.")
+    var liveRates: String = "10000,100000"
+    @Option(name: .customLong("live-seconds"), help: "Seconds of feed per live rate.")
+    var liveSeconds: Double = 5
+    @Option(name: .customLong("refresh-repeat"), help: "Full refreshes timed per market in the refresh stage.")
+    var refreshRepeat: Int = 20
 
     func run() throws {
         let redis = try RedisConnection(RedisConfiguration(port: port, commandTimeout: .seconds(60)))
-        let clock = ContinuousClock()
+        for stage in stages.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            switch stage {
+            case "feed": try feed(redis)
+            case "latency": try latency(redis)
+            case "throughput": try throughput(redis)
+            case "tail": try tail(redis)
+            case "scale": if scalePrintsPerDay > 0 { try scale(redis) }
+            case "refresh": try refresh(redis)
+            case "live": try live(redis)
+            default: throw ValidationError("unknown stage \(stage)")
+            }
+        }
+    }
 
-        // 1. Feed the universe dataset.
+    /// 1. Feeds the universe dataset (482 symbols, 5 trading days) and its avg_adv.
+    func feed(_ redis: RedisConnection) throws {
+        let clock = ContinuousClock()
         let market = SyntheticMarket(.universe)
         let raw = market.rawPrints()
         let calendar = AnalysisParameters().calendar
@@ -57,24 +85,31 @@ struct WorkerBench: ParsableCommand {
         _ = try Feed.loadUniverse(
             redis, market.universe.map { UniverseEntry(symbol: $0.name, avgADV: $0.avgADV, group: $0.group) })
         print("feed: \(fed) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(fed) / feedSeconds)) prints/s")
+    }
 
+    /// 2. Latency of a whole-universe job.
+    func latency(_ redis: RedisConnection) throws {
         // Warm-up job: also waits until the worker has the whole universe in memory.
-        _ = try runJob(redis, symbols: nil)
-
-        // 2. Latency of a whole-universe job.
+        _ = try Self.runJob(redis, symbols: nil)
+        let symbolCount = try redis.command(["SCARD", RedisKeys.symbols]).int ?? 0
         var latencies: [Double] = []
-        for _ in 0..<latencyJobs { latencies.append(try runJob(redis, symbols: nil)) }
+        for _ in 0..<latencyJobs { latencies.append(try Self.runJob(redis, symbols: nil)) }
         latencies.sort()
         let p50 = latencies[latencies.count / 2] * 1000
         let p90 = latencies[latencies.count * 9 / 10] * 1000
-        print("latency (\(raw.symbols.count)-symbol job, LPUSH → completed, \(latencyJobs) jobs): median \(fmt(p50)) ms, p90 \(fmt(p90)) ms, max \(fmt(latencies.last! * 1000)) ms")
+        print("latency (\(symbolCount)-symbol job, LPUSH → completed, \(latencyJobs) jobs): median \(fmt(p50)) ms, p90 \(fmt(p90)) ms, max \(fmt(latencies.last! * 1000)) ms")
+    }
 
-        // 3. Throughput of one-symbol jobs.
+    /// 3. Throughput of one-symbol jobs.
+    func throughput(_ redis: RedisConnection) throws {
+        let clock = ContinuousClock()
+        let symbols = (try redis.command(["SMEMBERS", RedisKeys.symbols]).array ?? []).compactMap(\.string).sorted()
+        guard !symbols.isEmpty else { throw ValidationError("throughput: feed first") }
         var batch = RedisCommandBatch()
         var lastID = ""
         let now = WallClock.now()
         for k in 0..<jobs {
-            let job = JobRequest(jobID: "bench-\(k)-\(now)", symbols: [raw.symbols[k % raw.symbols.count]], asOf: .last)
+            let job = JobRequest(jobID: "bench-\(k)-\(now)", symbols: [symbols[k % symbols.count]], asOf: .last)
             let status = JobMessages.status(.queued, message: "Job queued", worker: nil, at: now)
             batch.append(["SET", RedisKeys.status(job.jobID), status, "EX", "3600"])
             batch.append(["LPUSH", RedisKeys.jobs, job.queuedJSON()])
@@ -82,17 +117,22 @@ struct WorkerBench: ParsableCommand {
         }
         let throughputStart = clock.now
         _ = try redis.pipeline(batch)
-        while !(try isCompleted(redis, lastID)) { usleep(500) }
+        while !(try Self.isCompleted(redis, lastID)) { usleep(500) }
         let throughputSeconds = throughputStart.duration(to: clock.now).seconds
         print("throughput: \(jobs) one-symbol jobs in \(fmt(throughputSeconds)) s = \(Int(Double(jobs) / throughputSeconds)) jobs/s")
+    }
 
-        // 4. Tail: feed prints as fast as possible; a job queued after the last one completes only
-        // once the worker has applied them all.
+    /// 4. Tail: feeds prints as fast as possible; a job queued after the last one completes only
+    /// once the worker has applied them all.
+    func tail(_ redis: RedisConnection) throws {
+        let clock = ContinuousClock()
+        let calendar = AnalysisParameters().calendar
+        let retention = Feed.retentionStartMilliseconds(calendar: calendar, now: WallClock.now())
         let more = SyntheticMarket(.init(symbols: 2000, tradingDays: 5, printsPerSymbolDay: Double(tailPrints) / 10_000))
         let extra = more.rawPrints()
         let count = min(tailPrints, extra.prints.count)
         let tailStart = clock.now
-        i = 0
+        var i = 0
         while i < count {
             let end = min(count, i + Feed.batchSize)
             try Feed.append(
@@ -101,15 +141,14 @@ struct WorkerBench: ParsableCommand {
             i = end
         }
         let fedSeconds = tailStart.duration(to: clock.now).seconds
-        _ = try runJob(redis, symbols: [extra.symbols[0]], waitFrom: tailStart)
+        _ = try Self.runJob(redis, symbols: [extra.symbols[0]])
         let appliedSeconds = tailStart.duration(to: clock.now).seconds
         print("tail: \(count) prints arrived at \(Int(Double(count) / fedSeconds)) prints/s; the worker had applied them all \(fmt(appliedSeconds)) s after the first arrived = \(Int(Double(count) / appliedSeconds)) prints/s")
-
-        if scalePrintsPerDay > 0 { try scale(redis, retention: retention) }
     }
 
     /// 5. All-symbol jobs over 2,000 symbols, on a stream that holds only them.
-    func scale(_ redis: RedisConnection, retention: Int64) throws {
+    func scale(_ redis: RedisConnection) throws {
+        let retention = Feed.retentionStartMilliseconds(calendar: AnalysisParameters().calendar, now: WallClock.now())
         let market = SyntheticMarket(.init(symbols: 2000, tradingDays: 5, printsPerSymbolDay: scalePrintsPerDay))
         let raw = market.rawPrints()
         // The worker notices the stream was replaced and rebuilds its history from the new one.
@@ -128,7 +167,7 @@ struct WorkerBench: ParsableCommand {
         _ = try Feed.loadUniverse(
             redis, market.universe.map { UniverseEntry(symbol: $0.name, avgADV: $0.avgADV, group: $0.group) })
         print("scale feed: \(raw.prints.count) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(raw.prints.count) / feedSeconds)) prints/s")
-        _ = try runJob(redis, symbols: nil)  // waits until the worker has the new stream
+        _ = try Self.runJob(redis, symbols: nil)  // waits until the worker has the new stream
 
         // Followed as `deeper submit --wait` does: the completed event, then the result read
         // and summarized.
@@ -171,7 +210,7 @@ struct WorkerBench: ParsableCommand {
     }
 
     /// Queues a job and waits for its completion; returns LPUSH → completed seconds.
-    func runJob(_ redis: RedisConnection, symbols: [String]?, waitFrom: ContinuousClock.Instant? = nil) throws -> Double {
+    static func runJob(_ redis: RedisConnection, symbols: [String]?) throws -> Double {
         let job = JobRequest(jobID: JobQueue.newJobID(), symbols: symbols, asOf: .last)
         let start = ContinuousClock.now
         try JobQueue.enqueue(redis, job, at: WallClock.now())
@@ -179,7 +218,7 @@ struct WorkerBench: ParsableCommand {
         return start.duration(to: .now).seconds
     }
 
-    func isCompleted(_ redis: RedisConnection, _ id: String) throws -> Bool {
+    static func isCompleted(_ redis: RedisConnection, _ id: String) throws -> Bool {
         guard let s = try redis.command(["GET", RedisKeys.status(id)]).string else { return false }
         if s.contains("\"failed\"") { throw ValidationError("job \(id) failed: \(s)") }
         return s.contains("\"completed\"")

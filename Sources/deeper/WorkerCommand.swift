@@ -20,7 +20,8 @@ struct WorkerCommand: AsyncParsableCommand {
             (300 s), WORKER_THREADS (every core), COMPUTE_PRIORITY (idle),
             DEEPER_RULES, MAX_FUTURE (300 s: stream entries stamped further ahead of
             their arrival are skipped as malformed), SNAPSHOT_PATH (none),
-            SNAPSHOT_INTERVAL (60 s).
+            SNAPSHOT_INTERVAL (60 s), LIVE (0), LIVE_REFRESH (1 s), LIVE_CLOCK (wall),
+            LIVE_LEASE (3 s).
 
             Snapshot: with --snapshot PATH the worker keeps its in-memory history in
             PATH (rewritten every --snapshot-interval seconds and when it stops) and,
@@ -28,6 +29,14 @@ struct WorkerCommand: AsyncParsableCommand {
             that does not match the stream in Redis, or is corrupt, truncated, of
             another format version or made under another min_lot, is discarded (the
             log says why) and the whole stream is read. One PATH per worker.
+
+            Live results (--live): the worker holding the lease deeper_analysis:live:leader
+            keeps every symbol's metrics in deeper_analysis:live, recomputing the symbols
+            each batch of prints touches at once and every symbol each LIVE_REFRESH. Run
+            two live workers and the second takes over within two leases if the first dies.
+            The clock: wall (SPEC §4 live: now while the NYSE session is open, else each
+            symbol's last print) or feed (the newest print time on the stream, one instant
+            for every symbol: replays).
 
             Compute priority: the kernels run on the worker's own threads at
               idle    Linux SCHED_IDLE: only on CPU time nothing else wants; the
@@ -78,6 +87,18 @@ struct WorkerCommand: AsyncParsableCommand {
         help: ArgumentHelp("Seconds between snapshot writes (default $SNAPSHOT_INTERVAL, else 60).", valueName: "SECONDS"))
     var snapshotInterval: Double?
 
+    @Flag(inversion: .prefixedNo, help: "Publish live results while holding the live lease (default $LIVE, else off).")
+    var live: Bool?
+
+    @Option(name: .customLong("live-refresh"), help: ArgumentHelp("Seconds between recomputations of every symbol (default $LIVE_REFRESH, else 1).", valueName: "SECONDS"))
+    var liveRefresh: Double?
+
+    @Option(name: .customLong("live-clock"), help: ArgumentHelp("wall or feed (default $LIVE_CLOCK, else wall; see below).", valueName: "CLOCK"))
+    var liveClock: LiveClock?
+
+    @Option(name: .customLong("live-lease"), help: ArgumentHelp("Seconds the live lease lasts unrenewed (default $LIVE_LEASE, else 3).", valueName: "SECONDS"))
+    var liveLease: Double?
+
     #if DEBUG
     /// Test-only (debug builds: the tests and the chaos harness): sleep this long in every job.
     @Option(name: .customLong("test-job-delay-ms"), help: .hidden)
@@ -113,6 +134,14 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         if let snapshot { c.snapshotPath = snapshot.isEmpty ? nil : snapshot }
         if let threads { c.threads = threads }
+        if let live { c.live = live }
+        if let liveClock { c.liveClock = liveClock }
+        do {
+            if let liveRefresh { c.liveRefresh = try WorkerConfiguration.seconds("--live-refresh", liveRefresh) }
+            if let liveLease { c.liveLease = try WorkerConfiguration.seconds("--live-lease", liveLease) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if let computePriority { c.computePriority = computePriority }
         c.rules = try loadRules(path: rules)
         if let maxFuture { c.futureTolerance = try futureTolerance(flag: maxFuture) }
@@ -136,3 +165,4 @@ struct WorkerCommand: AsyncParsableCommand {
 }
 
 extension ComputePriority: ExpressibleByArgument {}
+extension LiveClock: ExpressibleByArgument {}

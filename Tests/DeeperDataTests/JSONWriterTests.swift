@@ -1,8 +1,31 @@
 import DeeperData
+import DeeperKernels
 import Foundation
 import Testing
 
 @Suite struct JSONWriterTests {
+    /// The instant writer gives `Nanos.iso8601`'s text byte for byte: whole seconds, every
+    /// fraction width, day and year boundaries, before the epoch, both ends of Int64 (less a day
+    /// at the bottom, where `Nanos.iso8601` itself overflows).
+    @Test func instantsMatchNanosISO8601() {
+        var instants: [Int64] = [
+            0, 1, -1, 999_999_999, 1_000_000_000, 1_763_765_958_006_000_000, 1_763_765_958_000_000_000,
+            1_741_788_000_123_456_789, 86_400_000_000_000 - 1, -86_400_000_000_000, Int64.max, Int64.min + Nanos.perDay,
+            -9_000_000_000_000_000_000, 951_782_400_000_000_000 /* 2000-02-29 */, 4_107_542_399_999_999_999,
+        ]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { instants.append(Int64.random(in: (Int64.min + Nanos.perDay)...Int64.max, using: &g)) }
+        for _ in 0..<2_000 { instants.append(Int64.random(in: 0...4_102_444_800_000_000_000, using: &g) / 1_000_000 * 1_000_000) }
+        for t in instants {
+            var w = JSONWriter()
+            w.instant(t)
+            #expect(w.text == "\"" + Nanos.iso8601(t) + "\"", "t = \(t)")
+        }
+        var w = JSONWriter()
+        w.instant(nil)
+        #expect(w.text == "null")
+    }
+
     @Test(arguments: [
         (Int64(249_100), "24.91"), (250_000, "25.0"), (-183, "-0.0183"), (999_999_999, "99999.9999"),
         (1, "0.0001"), (0, "0.0"), (100_500, "10.05"),

@@ -48,4 +48,22 @@ import Testing
         }
         #expect(throws: RedisConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["POLL_TIMEOUT": "soon"], pid: 1) }
     }
+
+    @Test func liveIsOffByDefaultAndReadFromTheEnvironment() throws {
+        let plain = try WorkerConfiguration.fromEnvironment([:], pid: 1)
+        #expect(!plain.live)
+        #expect(plain.liveRefresh == .seconds(1))
+        #expect(plain.liveClock == .wall)
+        #expect(plain.liveLease == .seconds(3))
+        let c = try WorkerConfiguration.fromEnvironment(
+            ["LIVE": "1", "LIVE_REFRESH": "0.5", "LIVE_CLOCK": "feed", "LIVE_LEASE": "6"], pid: 1)
+        #expect(c.live)
+        #expect(c.liveRefresh == .milliseconds(500))
+        #expect(c.liveClock == .feed)
+        #expect(c.liveLease == .seconds(6))
+        #expect(try !WorkerConfiguration.fromEnvironment(["LIVE": "false"], pid: 1).live)
+        for bad in [["LIVE": "maybe"], ["LIVE_CLOCK": "sundial"], ["LIVE_REFRESH": "0"], ["LIVE_LEASE": "-3"]] {
+            #expect(throws: RedisConfigurationError.self) { try WorkerConfiguration.fromEnvironment(bad, pid: 1) }
+        }
+    }
 }

@@ -73,6 +73,9 @@ public struct LiveHistory: Sendable {
     /// Venue names by id, upper-case; id 0 is the unknown venue "".
     public var venues: [String] { venueTable.names }
 
+    /// The class under `rules` of venue id `venue` (as the columns' `venue` holds it).
+    public func venueClass(ofVenueID venue: UInt16) -> VenueClass { venueClasses[Int(venue)] }
+
     /// The id of a known symbol (case-sensitive), or nil.
     public func index(of symbol: String) -> Int? { symbolTable.id(of: symbol) }
 
