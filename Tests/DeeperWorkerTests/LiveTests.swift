@@ -36,14 +36,10 @@ import Glibc
         ["--live", "--live-clock", clock, "--live-refresh", "0.2", "--live-lease", lease]
     }
 
-    /// After a replay, with the feed clock, every live entry equals `deeper analyze FILE
-    /// --as-of <newest print>` field by field, and the chart's prints of a symbol are the stream's.
-    @Test func replayWithTheFeedClockEqualsOfflineAnalysisAtTheNewestPrint() throws {
-        let h = try WorkerHarness()
-        try h.loadSample()
-        let worker = try h.startWorker("live", Self.liveArguments())
-        defer { worker.signal(SIGKILL) }
-
+    /// Waits until every live entry equals `deeper analyze` of the sample at its newest print,
+    /// field by field, with the meta and the lease naming `name`; returns that newest print's time.
+    @discardableResult
+    static func expectLiveEqualsOfflineAnalysis(_ h: WorkerHarness, _ worker: DeeperProcess, named name: String) throws -> Int64 {
         let prints = DeeperProcess.path("fixtures/sample-prints.csv")
         let input = try OfflineInput.load(
             printsPath: prints, universePath: DeeperProcess.path("fixtures/sample-universe.csv"), rules: .default,
@@ -77,9 +73,21 @@ import Glibc
         #expect(settled, "\(mismatches.prefix(10).joined(separator: "\n"))\n\(worker.log)")
         let meta = try #require(Self.meta(h))
         #expect(meta["as_of"] as? String == asOf)
-        #expect(meta["worker"] as? String == "live")
+        #expect(meta["worker"] as? String == name)
         #expect(meta["symbols"] as? Int == 36)
-        #expect(try h.redis.command(["GET", RedisKeys.liveLeader]).string == "live")
+        #expect(try h.redis.command(["GET", RedisKeys.liveLeader]).string == name)
+        return newest
+    }
+
+    /// After a replay, with the feed clock, every live entry equals `deeper analyze FILE
+    /// --as-of <newest print>` field by field, and the chart's prints of a symbol are the stream's.
+    @Test func replayWithTheFeedClockEqualsOfflineAnalysisAtTheNewestPrint() throws {
+        let h = try WorkerHarness()
+        try h.loadSample()
+        let worker = try h.startWorker("live", Self.liveArguments())
+        defer { worker.signal(SIGKILL) }
+        let newest = try Self.expectLiveEqualsOfflineAnalysis(h, worker, named: "live")
+        let asOf = Nanos.iso8601(newest)
 
         // The chart's list of one symbol: its eligible prints on the stream from the open five
         // trading days back to as_of, oldest first, lit for a venue outside the FINRA list.
@@ -113,6 +121,25 @@ import Glibc
         #expect((chart["p"] as? [NSNumber])?.map(\.doubleValue) == order.map { Double(p[$0])! })
         #expect((chart["s"] as? [NSNumber])?.map(\.intValue) == order.map { s[$0] })
         #expect((chart["lit"] as? [Bool]) == order.map { lit[$0] })
+    }
+
+    /// A live worker started from a snapshot, with no print arriving after it, publishes at
+    /// the snapshot's newest print under the feed clock, as one that read the stream does.
+    @Test func aLiveWorkerStartedFromASnapshotPublishesAtItsNewestPrint() throws {
+        let h = try WorkerHarness()
+        try h.loadSample()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("live-\(UUID().uuidString).snapshot")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let writer = try h.startWorker("writer", ["--snapshot", file.path])
+        #expect(writer.waitForLog("started"), "\(writer.log)")
+        writer.signal(SIGTERM)
+        #expect(writer.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(writer.log.contains("wrote snapshot"), "\(writer.log)")
+
+        let worker = try h.startWorker("restored", ["--snapshot", file.path] + Self.liveArguments())
+        defer { worker.signal(SIGKILL) }
+        #expect(worker.waitForLog("loaded snapshot"), "\(worker.log)")
+        try Self.expectLiveEqualsOfflineAnalysis(h, worker, named: "restored")
     }
 
     /// A print XADDed reaches its symbol's live entry (tick count and last price), announced on
