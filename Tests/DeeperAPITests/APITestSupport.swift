@@ -50,9 +50,9 @@ final class APIHarness: Sendable {
         guard universe.status == 0 else { throw SupportError("load-universe failed: \(universe.stderr)") }
     }
 
-    /// Starts `deeper worker` named `name` and waits until it says it started.
-    func startWorker(_ name: String) throws -> DeeperProcess {
-        try DeeperProcess.startWorker(name, redisPort: redisServer.port)
+    /// Starts `deeper worker` named `name` (with `extra` arguments) and waits until it says it started.
+    func startWorker(_ name: String, _ extra: [String] = []) throws -> DeeperProcess {
+        try DeeperProcess.startWorker(name, redisPort: redisServer.port, extra)
     }
 }
 

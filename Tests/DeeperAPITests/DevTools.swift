@@ -3,6 +3,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import Synchronization
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -146,5 +147,14 @@ final class DevToolsSession: @unchecked Sendable {
             throw SupportError("no screenshot data")
         }
         try png.write(to: file)
+    }
+}
+
+/// Each of `shots` is a PNG of a drawn page (more than 20 kB: not a blank viewport).
+func expectScreenshots(_ shots: [URL], sourceLocation: SourceLocation = #_sourceLocation) {
+    for shot in shots {
+        let png = (try? Data(contentsOf: shot)) ?? Data()
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "not a PNG: \(shot.path)", sourceLocation: sourceLocation)
+        #expect(png.count > 20_000, "screenshot of \(png.count) bytes at \(shot.path)", sourceLocation: sourceLocation)
     }
 }

@@ -96,11 +96,7 @@ import Testing
                 try await page.screenshot(to: chartShot)
             }
         }
-        for shot in [tableShot, chartShot] {
-            let png = try Data(contentsOf: shot)
-            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "not a PNG")
-            #expect(png.count > 20_000, "screenshot of \(png.count) bytes at \(shot.path)")
-        }
+        expectScreenshots([tableShot, chartShot])
         print("Screenshots of the live page: \(tableShot.path) (table), \(chartShot.path) (chart)")
         #expect(!h.log.contains(" 401 "))
     }
