@@ -43,7 +43,7 @@ import Testing
         try await TestClient.withClient(host: "127.0.0.1", port: serve.port) { client in
             let browser = try HeadlessChromium(chromium)
             try await browser.withPage("http://127.0.0.1:\(serve.port)/?live=1") { page in
-                #expect(try await page.waitFor("document.getElementById('live').textContent === 'live updates: on'"))
+                #expect(try await page.waitFor("(document.getElementById('live') || {}).textContent === 'live updates: on'"))
                 // A page hook: every distinct tick count the symbol's row shows, and the most rows
                 // the table ever held, recorded at each redraw (not only when the test looks).
                 _ = try await page.evaluate(
@@ -86,6 +86,9 @@ import Testing
                 #expect(counts.count >= 3 && counts.count == seen.count, "\(seen)")
                 #expect(counts == counts.sorted() && Set(counts).count == counts.count, "\(seen)")
                 #expect(try await page.evaluate("window.e2eMostRows") as? Int == 36)
+                // Opened before the first publish, the page still says which instant it shows.
+                let summary = try await page.evaluate("document.getElementById('summary').textContent") as? String ?? ""
+                #expect(summary.hasPrefix("Live · 36 symbols · as of "), "\(summary)")
 
                 // After the replay the table shows every symbol's live values.
                 var mismatches: [String] = ["not compared"]
