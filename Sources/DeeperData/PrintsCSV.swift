@@ -123,7 +123,11 @@ struct _PrintsReader: ~Copyable {
         self.header = header
         log = _CSVErrorLog(file: header.fileName, limit: header.maxStoredErrors)
         self.minLot = minLot
-        prints.reserveCapacity(input.count / 40 + 16)
+        // Room for the chunk's prints, made resident in bulk rather than a page fault a page.
+        prints = [RawPrint](unsafeUninitializedCapacity: input.count / 40 + 16) { buffer, initialized in
+            Prefault.populate(buffer)
+            initialized = 0
+        }
     }
 
     /// Reads every record of the chunk.
