@@ -160,7 +160,7 @@ struct DeeperBench: ParsableCommand {
             var r = record("fast", threads: threads, seconds: seconds)
             if runs(.fixed) {
                 let fixedSeconds = medianSeconds(repeats: `repeat`) {
-                    _ = engine.run(store: lastPrints, requests: requests, asOf: .last, parameters: parameters)
+                    engine.run(store: lastPrints, requests: requests, asOf: .last, parameters: parameters, into: &results)
                 }
                 r.fixedMicrosPerSymbol = fixedSeconds * 1e6 / Double(max(1, symbols)) * Double(threads)
             }
