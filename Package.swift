@@ -160,7 +160,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DeeperRedisTests", dependencies: ["DeeperRedis", "DeeperTestSupport"]),
-        .testTarget(name: "DeeperQueueTests", dependencies: ["DeeperQueue", "DeeperKernels", "DeeperData"]),
+        .testTarget(
+            name: "DeeperQueueTests",
+            dependencies: ["DeeperQueue", "DeeperKernels", "DeeperData", "DeeperRedis", "DeeperTestSupport"]
+        ),
         .testTarget(
             name: "DeeperWorkerTests",
             dependencies: [
@@ -173,6 +176,8 @@ let package = Package(
                 "DeeperAPI", "DeeperQueue", "DeeperRedis", "DeeperData", "DeeperKernels", "DeeperTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                // The DevTools client that drives headless Chromium (LivePageTests).
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -18,6 +18,8 @@ import struct Prometheus.PrometheusMetricsFactory
 /// | `deeper_http_connections_open` | | HTTP and WebSocket connections open now |
 /// | `deeper_job_events_total` | status | status changes seen on `deeper_analysis:events` |
 /// | `deeper_websocket_clients` | | WebSockets connected at the last scrape |
+/// | `deeper_live_websocket_clients` | | of those, the ones that asked for live updates |
+/// | `deeper_live_updates_total` | | reads of changed live rows handed to the live WebSockets |
 ///
 /// `route` is the matched route pattern (`/api/deeper-analysis/status/{job_id}`), never the
 /// raw path, so job ids cannot blow up the label set; unmatched paths count as `unmatched`.
@@ -40,6 +42,8 @@ final class APIMetrics: Sendable {
     private let routes = Mutex<[RouteKey: RouteMetrics]>([:])
     private let events = Mutex<[String: CoreMetrics.Counter]>([:])
     private let webSocketClients: CoreMetrics.Gauge
+    private let liveWebSocketClients: CoreMetrics.Gauge
+    private let liveUpdates: CoreMetrics.Counter
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -51,6 +55,8 @@ final class APIMetrics: Sendable {
         ]
         self.factory = factory
         webSocketClients = Gauge(label: "deeper_websocket_clients", factory: factory)
+        liveWebSocketClients = Gauge(label: "deeper_live_websocket_clients", factory: factory)
+        liveUpdates = Counter(label: "deeper_live_updates_total", factory: factory)
     }
 
     /// Counts one answered request and its latency.
@@ -83,9 +89,13 @@ final class APIMetrics: Sendable {
         counter.increment()
     }
 
+    /// Counts one batch of changed live rows handed to the live WebSockets.
+    func countLiveUpdate() { liveUpdates.increment() }
+
     /// Sets the gauges the server knows without Redis.
-    func recordScrape(webSocketClients clients: Int) {
+    func recordScrape(webSocketClients clients: Int, liveWebSocketClients liveClients: Int) {
         webSocketClients.record(clients)
+        liveWebSocketClients.record(liveClients)
     }
 
     /// Every metric in the Prometheus text format, with the gauges read from Redis by this

@@ -85,4 +85,8 @@ enum JSONText {
         w.string(s)
         return w.text
     }
+
+    /// Whether `b` is JSON whitespace (RFC 8259: space, tab, LF, CR).
+    @inline(__always)
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 }

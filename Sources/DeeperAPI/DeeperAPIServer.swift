@@ -30,6 +30,7 @@ public struct DeeperAPIServer: Sendable {
     let hub = JobEventHub()
     let metrics = APIMetrics()
     let subscriber: JobEventSubscriber
+    let relay: LiveUpdateRelay
     let workers = LiveWorkers()
     let connections = ConnectionCounter()
 
@@ -37,8 +38,9 @@ public struct DeeperAPIServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.pool = BlockingRedisPool(configuration: configuration.requestRedis, threads: configuration.blockingThreads)
+        self.relay = LiveUpdateRelay(pool: pool, hub: hub, metrics: metrics, logger: logger)
         self.subscriber = JobEventSubscriber(
-            configuration: configuration.requestRedis, hub: hub, metrics: metrics, logger: logger)
+            configuration: configuration.requestRedis, hub: hub, relay: relay, metrics: metrics, logger: logger)
     }
 
     /// The application: the routes, the WebSocket upgrade, the event subscriber and the thread
@@ -60,8 +62,9 @@ public struct DeeperAPIServer: Sendable {
         // The ConnectionGuard checks the upgrade first (so a refusal is a 401/403); this
         // holds even if a request got past it.
         webSocketRouter.middlewares.add(APIAccessMiddleware(access: access))
-        webSocketRouter.ws("/ws") { [hub] inbound, outbound, _ in
-            try await Self.streamEvents(from: hub, inbound: inbound, outbound: outbound)
+        webSocketRouter.ws("/ws") { [hub] inbound, outbound, context in
+            let live = Self.wantsLive(context.request.uri.query)
+            try await Self.streamEvents(from: hub, live: live, inbound: inbound, outbound: outbound)
         }
 
         let logger = self.logger
@@ -81,7 +84,7 @@ public struct DeeperAPIServer: Sendable {
             server: server,
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "deeper"),
             // The pool first: the group stops services in reverse, so it stops last.
-            services: [BlockingPoolService(pool: pool), subscriber],
+            services: [BlockingPoolService(pool: pool), subscriber, relay],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("Deeper API listening on http://\(host):\(port)")
@@ -127,6 +130,12 @@ public struct DeeperAPIServer: Sendable {
         router.get("/api/deeper-analysis/result/{job_id}") { _, context in
             try await result(context.parameters.get("job_id") ?? "")
         }
+        router.get("/api/deeper-analysis/live") { _, _ in try await live() }
+        router.get("/api/deeper-analysis/live/{symbol}") { _, context in
+            // Symbols hold spaces (`AHL PRF`): the router leaves `%20` in the parameter.
+            let raw = context.parameters.get("symbol") ?? ""
+            return try await liveSymbol(raw.removingPercentEncoding ?? raw)
+        }
         router.post("/api/prints") { request, _ in try await ingest(request) }
         router.get("/health") { _, _ in try await health() }
         router.get("/metrics") { _, _ in try await scrape() }
@@ -144,7 +153,7 @@ public struct DeeperAPIServer: Sendable {
         } catch {
             return APIResponse.tooLarge(error, limit: configuration.maxComputeBodyBytes)
         }
-        let isBlank = body.readableBytesView.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let isBlank = body.readableBytesView.allSatisfy(JSONText.isSpace)
         if !isBlank && request.headers[.contentType] == nil {
             return APIResponse.failure(.unsupportedMediaType, APIAccess.computeMediaTypeReason)
         }
@@ -206,13 +215,9 @@ public struct DeeperAPIServer: Sendable {
         let replies: [RedisReply]
         do {
             // Both keys in one round trip: the status is needed whenever the result is not there.
+            // An error reply (NOAUTH) is an outage, never "no such job".
             replies = try await pool.withConnection { (c) throws(RedisError) in
-                let replies = try c.pipeline([["GET", RedisKeys.result(jobID)], ["GET", RedisKeys.status(jobID)]])
-                // An error reply (NOAUTH) is an outage, never "no such job".
-                for reply in replies {
-                    if case .error(let e) = reply { throw .server(e) }
-                }
-                return replies
+                try Self.checked(c.pipeline([["GET", RedisKeys.result(jobID)], ["GET", RedisKeys.status(jobID)]]))
             }
         } catch {
             return APIResponse.unavailable(error)
@@ -241,12 +246,12 @@ public struct DeeperAPIServer: Sendable {
     /// bytes do not start like an object.
     static func prefixing(_ object: [UInt8], with fields: KeyValuePairs<String, String>) -> [UInt8]? {
         var start = 0
-        while start < object.count, object[start] == 0x20 || object[start] == 0x0A || object[start] == 0x0D || object[start] == 0x09 {
+        while start < object.count, JSONText.isSpace(object[start]) {
             start += 1
         }
         guard start < object.count, object[start] == UInt8(ascii: "{") else { return nil }
         var rest = start + 1
-        while rest < object.count, object[rest] == 0x20 || object[rest] == 0x0A || object[rest] == 0x0D || object[rest] == 0x09 {
+        while rest < object.count, JSONText.isSpace(object[rest]) {
             rest += 1
         }
         let isEmpty = rest < object.count && object[rest] == UInt8(ascii: "}")
@@ -397,7 +402,7 @@ public struct DeeperAPIServer: Sendable {
 
     func scrape() async throws -> Response {
         let v = try? await vitals()
-        metrics.recordScrape(webSocketClients: hub.listenerCount)
+        metrics.recordScrape(webSocketClients: hub.listenerCount, liveWebSocketClients: hub.liveListenerCount)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         let text = metrics.prometheusText(
@@ -408,24 +413,40 @@ public struct DeeperAPIServer: Sendable {
 
     // MARK: - WebSocket
 
-    /// Writes every job event to the socket as a text message until the client closes it or
-    /// the server stops (the hub ends the stream).
+    /// Writes every job event to the socket as a text message, and with `live` the live
+    /// updates too, until the client closes it or the server stops (the hub ends the streams).
     static func streamEvents(
-        from hub: JobEventHub, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+        from hub: JobEventHub, live: Bool, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
     ) async throws {
         let (id, events) = hub.addListener()
         defer { hub.removeListener(id) }
+        let mailbox = live ? hub.addLiveMailbox(for: id) : nil
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Clients send nothing we need; reading notices their close.
                 for try await _ in inbound {}
             }
             group.addTask {
-                for await event in events { try await outbound.write(.text(event)) }
+                for await event in events { try await outbound.writeTextMessage(event) }
+            }
+            if let mailbox {
+                group.addTask {
+                    for await _ in mailbox.arrivals {
+                        // Split into frames of the configured size: a full refresh is megabytes.
+                        for message in LiveMailbox.messages(mailbox.take()) { try await outbound.writeTextMessage(message) }
+                    }
+                }
             }
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Whether a `/ws` query asks for live updates (`live=1` or `live=true`). Off by default:
+    /// clients written for job events keep getting job events only.
+    static func wantsLive(_ query: String?) -> Bool {
+        guard let query else { return false }
+        return query.split(separator: "&").contains { $0 == "live=1" || $0 == "live=true" || $0 == "live" }
     }
 }
 

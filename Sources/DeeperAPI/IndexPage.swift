@@ -11,6 +11,10 @@
 /// sorts on a header click and filters as you type. Every failure is shown on the page.
 /// `?autorefresh=1` presses Refresh once the page has loaded (for kiosks and the browser test).
 ///
+/// Live mode (`?live=1`, or the switch) fills the table from `/api/deeper-analysis/live` and
+/// updates it in place from `/ws?live=1`; a click on a symbol (`?symbol=X`) opens its chart,
+/// drawn by the page as SVG from `/api/deeper-analysis/live/{symbol}`.
+///
 /// When the server has an `API_TOKEN`, the page asks for it at the first 401 and keeps it in
 /// `sessionStorage` (this tab only, gone when the tab closes); it sends it as
 /// `Authorization: Bearer` and, on the WebSocket, as `?token=`. A link may carry it in the

@@ -121,7 +121,7 @@ struct JSONScanner {
     }
 
     private mutating func skipSpace() {
-        while let b = peek, b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { index += 1 }
+        while let b = peek, JSONText.isSpace(b) { index += 1 }
     }
 
     private mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {

@@ -6,13 +6,15 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Fans job status events out to every connected WebSocket.
+/// Fans job status events, and live updates, out to every connected WebSocket.
 ///
 /// Each listener gets its own `AsyncStream` that keeps the newest 1,000 events: a client that
-/// stops reading loses old events instead of growing the server's memory.
+/// stops reading loses old events instead of growing the server's memory. A listener that asked
+/// for live updates also has a ``LiveMailbox``, which coalesces rows by symbol.
 final class JobEventHub: Sendable {
     private struct State {
         var listeners: [Int: AsyncStream<String>.Continuation] = [:]
+        var live: [Int: LiveMailbox] = [:]
         var nextID = 0
         var finished = false
     }
@@ -34,9 +36,21 @@ final class JobEventHub: Sendable {
         return (0, stream)
     }
 
+    /// A live mailbox for listener `id`; nil once the hub finished or the listener left.
+    func addLiveMailbox(for id: Int) -> LiveMailbox? {
+        let mailbox = LiveMailbox()
+        let added = state.withLock { state -> Bool in
+            guard !state.finished, state.listeners[id] != nil else { return false }
+            state.live[id] = mailbox
+            return true
+        }
+        return added ? mailbox : nil
+    }
+
     func removeListener(_ id: Int) {
-        let continuation = state.withLock { $0.listeners.removeValue(forKey: id) }
+        let (continuation, mailbox) = state.withLock { ($0.listeners.removeValue(forKey: id), $0.live.removeValue(forKey: id)) }
         continuation?.finish()
+        mailbox?.finish()
     }
 
     /// Hands `event` to every listener.
@@ -46,37 +60,60 @@ final class JobEventHub: Sendable {
         }
     }
 
+    /// Hands changed rows to every live mailbox.
+    func publishLive(asOf: String?, rows: [(symbol: String, row: [UInt8])]) {
+        for mailbox in liveMailboxes { mailbox.deliver(asOf: asOf, rows: rows) }
+    }
+
+    /// Tells every live listener it may have missed updates.
+    func requestLiveResync() {
+        for mailbox in liveMailboxes { mailbox.requestResync() }
+    }
+
+    private var liveMailboxes: [LiveMailbox] { state.withLock { Array($0.live.values) } }
+
     /// Ends every listener's stream, and those of listeners added later.
     func finish() {
-        let all = state.withLock { state -> [AsyncStream<String>.Continuation] in
+        let (all, mailboxes) = state.withLock { state -> ([AsyncStream<String>.Continuation], [LiveMailbox]) in
             state.finished = true
-            defer { state.listeners.removeAll() }
-            return Array(state.listeners.values)
+            defer {
+                state.listeners.removeAll()
+                state.live.removeAll()
+            }
+            return (Array(state.listeners.values), Array(state.live.values))
         }
         for continuation in all { continuation.finish() }
+        for mailbox in mailboxes { mailbox.finish() }
     }
 
     /// Listeners connected now.
     var listenerCount: Int { state.withLock { $0.listeners.count } }
+
+    /// Listeners that asked for live updates.
+    var liveListenerCount: Int { state.withLock { $0.live.count } }
 }
 
-/// The one subscriber connection to `deeper_analysis:events`: a thread of its own in a blocking
-/// hiredis `SUBSCRIBE` loop, handing each event to the hub and counting it by status for
-/// `/metrics`. When Redis goes away it reconnects with back-off (100 ms doubling to 5 s).
+/// The one subscriber connection, to `deeper_analysis:events` and
+/// `deeper_analysis:live_updates`: a thread of its own in a blocking hiredis `SUBSCRIBE` loop,
+/// handing each job event to the hub (counted by status for `/metrics`) and each live notice to
+/// the relay. When Redis goes away it reconnects with back-off (100 ms doubling to 5 s), then
+/// tells live listeners to read the live rows again (notices sent meanwhile are lost).
 final class JobEventSubscriber: Service, Sendable {
     private let configuration: RedisConfiguration
     private let hub: JobEventHub
+    private let relay: LiveUpdateRelay
     private let metrics: APIMetrics
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let subscribed = Atomic<Bool>(false)
 
-    init(configuration: RedisConfiguration, hub: JobEventHub, metrics: APIMetrics, logger: Logger) {
+    init(configuration: RedisConfiguration, hub: JobEventHub, relay: LiveUpdateRelay, metrics: APIMetrics, logger: Logger) {
         var c = configuration
         // Only SUBSCRIBE and UNSUBSCRIBE wait for a reply; messages are read after poll(2).
         c.commandTimeout = .seconds(5)
         self.configuration = c
         self.hub = hub
+        self.relay = relay
         self.metrics = metrics
         self.logger = logger
     }
@@ -101,13 +138,20 @@ final class JobEventSubscriber: Service, Sendable {
         while !isStopping {
             do throws(RedisError) {
                 let connection = try RedisConnection(configuration)
-                try connection.subscribe([RedisKeys.events], until: { self.isStopping }) { message in
+                let channels = [RedisKeys.events, RedisKeys.liveUpdates]
+                try connection.subscribe(channels, until: { self.isStopping }) { message in
                     switch message.kind {
                     case .subscribed:
+                        guard message.subscriptionCount == channels.count else { return }
                         subscribed.store(true, ordering: .relaxed)
                         backOff.reset()
-                        if outageLogged { logger.notice("Subscribed to \(RedisKeys.events) again") }
+                        if outageLogged {
+                            logger.notice("Subscribed to \(channels.joined(separator: " and ")) again")
+                            hub.requestLiveResync()
+                        }
                         outageLogged = false
+                    case .message where message.channel.elementsEqual(RedisKeys.liveUpdates.utf8):
+                        if let notice = LiveUpdateNotice(message.payload) { relay.notice(notice) }
                     case .message:
                         let event = String(decoding: message.payload, as: UTF8.self)
                         metrics.countEvent(status: Self.status(of: event))

@@ -17,7 +17,7 @@ enum ComputeBody {
 
     /// The job the body asks for, or why it cannot be queued (the reason names the field).
     static func parse(_ bytes: [UInt8], jobID: String, now: Int64) -> Result<JobRequest, Problem> {
-        let isBlank = bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let isBlank = bytes.allSatisfy(JSONText.isSpace)
         var members: [(key: String, value: JSONValue)] = []
         if !isBlank {
             let value: JSONValue

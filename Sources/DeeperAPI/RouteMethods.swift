@@ -17,6 +17,8 @@ enum RouteMethods {
         (["api", "deeper-analysis", "compute"], [.post]),
         (["api", "deeper-analysis", "status", "*"], [.get]),
         (["api", "deeper-analysis", "result", "*"], [.get]),
+        (["api", "deeper-analysis", "live"], [.get]),
+        (["api", "deeper-analysis", "live", "*"], [.get]),
     ]
 
     /// The methods `segments` (a percent-decoded path, as `APIAccess.segments` splits it)

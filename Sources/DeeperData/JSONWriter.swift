@@ -103,6 +103,12 @@ public struct JSONWriter {
         var json = json
         json.withUTF8 { bytes.append(contentsOf: $0) }
     }
+    /// Pre-rendered JSON as bytes (a document read from Redis), spliced in without a copy to
+    /// `String`.
+    public mutating func raw(bytes json: some Collection<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
 
     public mutating func field(_ k: StaticString, _ v: Double?) { key(k); double(v) }
     public mutating func field(_ k: StaticString, price v: Int64?) { key(k); price(v) }

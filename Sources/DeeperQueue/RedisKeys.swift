@@ -19,6 +19,17 @@ public enum RedisKeys {
     /// Hash raw job JSON → times handed back after a worker died (docs/REDIS.md, "Hand-back").
     public static let handbacks = "deeper_analysis:handbacks"
 
+    /// Hash symbol → SPEC §10.1 one-symbol JSON at the live clock (docs/REDIS.md, "Live results").
+    public static let live = "deeper_analysis:live"
+    /// String: `{"as_of", "updated_at", "worker", "symbols"}` of the last live publish.
+    public static let liveMeta = "deeper_analysis:live:meta"
+    /// Hash symbol → the symbol's eligible prints of the last five trading days, for charts.
+    public static let livePrints = "deeper_analysis:live:prints"
+    /// String with a short TTL: the name of the one worker publishing live results (a lease).
+    public static let liveLeader = "deeper_analysis:live:leader"
+    /// Pub/sub channel: `{"as_of", "symbols": [changed symbols]}` after each live publish.
+    public static let liveUpdates = "deeper_analysis:live_updates"
+
     /// The processing list of worker `worker`: the jobs it holds.
     public static func processing(_ worker: String) -> String { processingPrefix + worker }
     /// The heartbeat key of worker `worker`; it exists while the worker lives.

@@ -43,6 +43,12 @@ public final class RedisConnection: Sendable {
         /// `argv`/`argvlen` for `redisAppendCommandArgv`, grown to the widest command seen.
         var argv: [UnsafePointer<CChar>?] = []
         var argvLengths: [Int] = []
+        /// Where stream reads put their replies (``_FlatReplyBuffer``), reused from read to read.
+        let flat: UnsafeMutablePointer<_FlatReplyBuffer> = {
+            let p = UnsafeMutablePointer<_FlatReplyBuffer>.allocate(capacity: 1)
+            p.initialize(to: _FlatReplyBuffer())
+            return p
+        }()
     }
 
     /// Connects, sets the command timeout, and sends `AUTH` and `SELECT` as configured.
@@ -59,6 +65,9 @@ public final class RedisConnection: Sendable {
         state.withLock { state in
             if let context = state.context { redisFree(context) }
             state.context = nil
+            state.flat.pointee.release()
+            state.flat.deinitialize(count: 1)
+            state.flat.deallocate()
         }
     }
 
@@ -184,7 +193,10 @@ public final class RedisConnection: Sendable {
     /// `XRANGE key start end [COUNT count]`, visiting each entry in place, oldest first.
     ///
     /// `start` and `end` take what Redis takes: `-`, `+`, an ID, or `(ID` for an exclusive
-    /// bound. To page through a stream, start the next page at `"(" + page.lastID!.description`.
+    /// bound. To page through a stream, start the next page at `"(" + page.lastID!.description`,
+    /// or let ``xrangePages(_:from:to:pageSize:_:endOfPage:)`` do it.
+    ///
+    /// `body` runs with the connection's lock held and must not call this connection.
     ///
     /// - Warning: The entry is valid only inside `body`; see ``RedisStreamEntry``.
     /// - Throws: ``RedisError/server(_:)`` when `key` is not a stream;
@@ -199,8 +211,66 @@ public final class RedisConnection: Sendable {
     ) throws(RedisError) -> RedisStreamPage {
         var arguments = ["XRANGE", key, start, end]
         if let count { arguments += ["COUNT", String(count)] }
-        return try withReply(arguments) { (reply) throws(RedisError) in
-            try Self._visitEntries(reply, into: RedisStreamPage(count: 0, lastID: nil), body)
+        return try withFlatReply(arguments) { (reply) throws(RedisError) in
+            var index = 0
+            var page = RedisStreamPage(count: 0, lastID: nil)
+            try reply.visitEntries(at: &index, into: &page, body)
+            return page
+        }
+    }
+
+    /// Reads `key` from `start` to `end` in pages of `pageSize` entries, visiting each entry
+    /// in place, oldest first, and calling `endOfPage` after each page's entries (with what
+    /// that page visited); returns the number of entries visited.
+    ///
+    /// Pipelined one page ahead: as soon as a page has arrived, the `XRANGE` of the next one
+    /// (from after its last entry) goes out, so Redis prepares and sends it while this thread
+    /// visits the current one. The whole read holds the connection's lock: `body` and
+    /// `endOfPage` must not call this connection.
+    ///
+    /// - Warning: The entry is valid only inside `body`; see ``RedisStreamEntry``.
+    /// - Throws: as ``xrange(_:from:to:count:_:)``; the pages before the failure were visited.
+    @discardableResult
+    public func xrangePages(
+        _ key: String,
+        from start: String = "-",
+        to end: String = "+",
+        pageSize: Int,
+        _ body: (RedisStreamEntry) -> Void,
+        endOfPage: (RedisStreamPage) -> Void
+    ) throws(RedisError) -> Int {
+        precondition(pageSize > 0, "pageSize must be positive")
+        return try state.withLock { (state) throws(RedisError) -> Int in
+            let context = try state.usableContext()
+            func request(from start: String) -> RedisCommandBatch {
+                RedisCommandBatch([["XRANGE", key, start, end, "COUNT", String(pageSize)]])
+            }
+            try state.send(request(from: start), on: context)
+            var total = 0
+            while true {
+                let reply = try state.readFlat(on: context)
+                if reply.tokens.first?.kind == .error { throw .server(reply.text(0)) }
+                // Find the page's last entry first, so the next request can go out before
+                // the entries are visited.
+                guard reply.tokens.first?.kind == .array else { throw .protocol("XRANGE reply is not an array") }
+                let count = reply.tokens[0].count
+                if count == pageSize {
+                    let last = try reply.lastEntryID()
+                    try state.send(request(from: "(" + last.description), on: context)
+                }
+                var index = 0
+                var page = RedisStreamPage(count: 0, lastID: nil)
+                do throws(RedisError) {
+                    try reply.visitEntries(at: &index, into: &page, body)
+                } catch {
+                    // A request may be in flight: the connection's replies are out of step.
+                    state.failure = error
+                    throw error
+                }
+                total += page.count
+                endOfPage(page)
+                if count < pageSize { return total }
+            }
         }
     }
 
@@ -209,7 +279,8 @@ public final class RedisConnection: Sendable {
     ///
     /// With `block`, waits up to that long for a first entry and returns an empty page when
     /// none came. `configuration.commandTimeout` must be longer than `block`, or the read
-    /// times out first and the connection is lost.
+    /// times out first and the connection is lost. `body` runs with the connection's lock held
+    /// and must not call this connection.
     ///
     /// - Warning: The entry is valid only inside `body`; see ``RedisStreamEntry``.
     @discardableResult
@@ -227,49 +298,37 @@ public final class RedisConnection: Sendable {
             arguments += ["BLOCK", String(max(1, block.whole(.milliseconds(1))))]
         }
         arguments += ["STREAMS", key, id.description]
-        return try withReply(arguments) { (reply) throws(RedisError) in
+        return try withFlatReply(arguments) { (reply) throws(RedisError) in
             // Nil when BLOCK timed out; else one [name, entries] pair per stream asked for.
             var page = RedisStreamPage(count: 0, lastID: nil)
-            guard reply.kind != .null else { return page }
-            guard reply.kind == .array else { throw .protocol("XREAD reply is \(reply.kind), not an array") }
-            for index in 0..<reply.count {
-                let stream = reply[index]
-                guard stream.kind == .array, stream.count == 2 else {
-                    throw .protocol("XREAD stream reply is not a [name, entries] pair")
-                }
-                page = try Self._visitEntries(stream[1], into: page, body)
+            guard reply.tokens[0].kind != .null else { return page }
+            guard reply.tokens[0].kind == .array else { throw .protocol("XREAD reply is \(reply.tokens[0].kind), not an array") }
+            var index = 1
+            for _ in 0..<reply.tokens[0].count {
+                guard index + 2 <= reply.tokens.count, reply.tokens[index].kind == .array, reply.tokens[index].count == 2
+                else { throw .protocol("XREAD stream reply is not a [name, entries] pair") }
+                index += 1
+                try reply.skip(&index)  // the stream's name
+                try reply.visitEntries(at: &index, into: &page, body)
             }
             return page
         }
     }
 
-    /// Walks an array of `[id, [field, value, …]]` entries, as `XRANGE` and `XREAD` send them.
-    private static func _visitEntries(
-        _ entries: RedisReplyView,
-        into page: RedisStreamPage,
-        _ body: (RedisStreamEntry) -> Void
-    ) throws(RedisError) -> RedisStreamPage {
-        guard entries.kind == .array else { throw .protocol("stream entries reply is \(entries.kind), not an array") }
-        var page = page
-        for index in 0..<entries.count {
-            let entry = entries[index]
-            guard entry.kind == .array, entry.count == 2 else {
-                throw .protocol("stream entry is not an [id, fields] pair")
-            }
-            let idReply = entry[0]
-            guard idReply.kind == .bulk, let id = RedisStreamID(bytes: idReply.bytes) else {
-                throw .protocol("stream entry ID is not ms-seq")
-            }
-            let fields = entry[1]
-            switch fields.kind {
-            case .array where fields.count % 2 == 0: body(RedisStreamEntry(id: id, fields: fields))
-            case .null: body(RedisStreamEntry(id: id, fields: nil))
-            default: throw .protocol("stream entry \(id) has no even field/value array")
-            }
-            page.count += 1
-            page.lastID = id
+    /// Sends one command and lets `body` read its reply as flat tokens, with the lock held
+    /// (the tokens live in the connection's reply buffer). A top-level error reply is thrown
+    /// as ``RedisError/server(_:)`` before `body` runs.
+    private func withFlatReply<T>(
+        _ arguments: [String],
+        _ body: (_FlatReply) throws(RedisError) -> T
+    ) throws(RedisError) -> T {
+        try state.withLock { (state) throws(RedisError) -> T in
+            let context = try state.usableContext()
+            try state.send(RedisCommandBatch([arguments]), on: context)
+            let reply = try state.readFlat(on: context)
+            if reply.tokens.first?.kind == .error { throw .server(reply.text(0)) }
+            return try body(reply)
         }
-        return page
     }
 
     // MARK: - Pub/sub
@@ -414,6 +473,34 @@ extension RedisConnection._State {
                 if redisBufferWrite(context, &done) != REDIS_OK { throw _contextError(context) }
             }
         }
+    }
+
+    /// Reads one reply into the flat buffer (``_FlatReplyBuffer``) instead of a `redisReply`
+    /// tree: the reader's object functions are swapped for the flat ones for this read only.
+    ///
+    /// On a connection error records the failure and throws.
+    mutating func readFlat(on context: RedisConnection._Context) throws(RedisError) -> _FlatReply {
+        let reader = context.pointee.reader.unsafelyUnwrapped  // hiredis always has one.
+        let saved = (reader.pointee.fn, reader.pointee.privdata)
+        flat.pointee.removeAll()
+        reader.pointee.fn = _flatReplyFunctions
+        reader.pointee.privdata = UnsafeMutableRawPointer(flat)
+        defer { (reader.pointee.fn, reader.pointee.privdata) = saved }
+        do throws(RedisError) {
+            try _withSIGPIPEBlocked { () throws(RedisError) in
+                var raw: UnsafeMutableRawPointer? = nil
+                guard redisGetReply(context, &raw) == REDIS_OK, raw != nil else { throw _contextError(context) }
+            }
+        } catch {
+            failure = error
+            throw error
+        }
+        guard !flat.pointee.failed, flat.pointee.tokenCount > 0 else {
+            let error = RedisError.connection("out of memory reading a reply")
+            failure = error
+            throw error
+        }
+        return flat.pointee.reply
     }
 
     /// One command during the handshake, where an error reply is fatal too.
@@ -594,6 +681,138 @@ private func _withSIGPIPEBlocked<T: ~Copyable>(_ body: () throws(RedisError) -> 
 private func _timeval(_ duration: Duration) -> timeval {
     let microseconds = max(1, duration.whole(.microseconds(1)))
     return timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: .init(microseconds % 1_000_000))
+}
+
+// MARK: - Flat replies
+
+/// The growable memory the flat reader's callbacks write into: tokens in pre-order, and every
+/// string's bytes back to back. Plain `malloc` memory behind a pointer, so that the C callbacks
+/// reach it through `privdata` with no reference counting.
+struct _FlatReplyBuffer {
+    private(set) var tokens: UnsafeMutablePointer<_FlatToken>? = nil
+    private(set) var tokenCount = 0
+    private var tokenCapacity = 0
+    private(set) var bytes: UnsafeMutableRawPointer? = nil
+    private var byteCount = 0
+    private var byteCapacity = 0
+    /// Set when growing failed; the read is then reported as failed.
+    private(set) var failed = false
+
+    /// Forgets the last reply, keeping the memory.
+    mutating func removeAll() {
+        tokenCount = 0
+        byteCount = 0
+        failed = false
+    }
+
+    /// The reply read (valid until the next ``removeAll()``).
+    var reply: _FlatReply {
+        _FlatReply(tokens: UnsafeBufferPointer(start: tokens, count: tokenCount), bytes: UnsafeRawPointer(bytes))
+    }
+
+    mutating func append(_ kind: RedisReplyView.Kind, count: Int, string: UnsafeRawPointer? = nil) {
+        if tokenCount == tokenCapacity {
+            let capacity = max(1024, tokenCapacity * 2)
+            guard let grown = realloc(tokens, capacity * MemoryLayout<_FlatToken>.stride) else {
+                failed = true
+                return
+            }
+            tokens = grown.bindMemory(to: _FlatToken.self, capacity: capacity)
+            tokenCapacity = capacity
+        }
+        var offset = 0
+        if let string {
+            if byteCount + count > byteCapacity {
+                let capacity = max(64 * 1024, max(byteCapacity * 2, byteCount + count))
+                guard let grown = realloc(bytes, capacity) else {
+                    failed = true
+                    return
+                }
+                bytes = grown
+                byteCapacity = capacity
+            }
+            offset = byteCount
+            if count > 0 { (bytes.unsafelyUnwrapped + byteCount).copyMemory(from: string, byteCount: count) }
+            byteCount += count
+        }
+        // Safe: the capacity check above made room for this token.
+        (tokens.unsafelyUnwrapped + tokenCount).initialize(to: _FlatToken(kind: kind, count: count, offset: offset))
+        tokenCount += 1
+    }
+
+    /// Frees the memory (the buffer is unusable afterwards).
+    mutating func release() {
+        free(tokens)
+        free(bytes)
+        tokens = nil
+        bytes = nil
+        tokenCapacity = 0
+        byteCapacity = 0
+    }
+}
+
+/// Reply object functions that record tokens in the ``_FlatReplyBuffer`` behind the reader's
+/// `privdata` instead of allocating a `redisReply` per element. Each returns that pointer as
+/// the "object" (hiredis only needs it non-NULL); `freeObject` does nothing, as the buffer
+/// is reused.
+///
+/// `nonisolated(unsafe)`: written once here and only read by hiredis afterwards.
+nonisolated(unsafe) private let _flatReplyFunctions: UnsafeMutablePointer<redisReplyObjectFunctions> = {
+    func buffer(_ task: UnsafePointer<redisReadTask>?) -> UnsafeMutablePointer<_FlatReplyBuffer> {
+        // Safe: hiredis hands every task the reader's privdata, which `readFlat` set.
+        task.unsafelyUnwrapped.pointee.privdata.unsafelyUnwrapped.assumingMemoryBound(to: _FlatReplyBuffer.self)
+    }
+    let functions = UnsafeMutablePointer<redisReplyObjectFunctions>.allocate(capacity: 1)
+    functions.initialize(
+        to: redisReplyObjectFunctions(
+            createString: { task, string, length in
+                let kind: RedisReplyView.Kind =
+                    switch task.unsafelyUnwrapped.pointee.type {
+                    case REDIS_REPLY_ERROR: .error
+                    case REDIS_REPLY_STATUS: .status
+                    default: .bulk
+                    }
+                let b = buffer(task)
+                b.pointee.append(kind, count: length, string: UnsafeRawPointer(string))
+                return b.pointee.failed ? nil : UnsafeMutableRawPointer(b)
+            },
+            createArray: { task, elements in
+                let b = buffer(task)
+                b.pointee.append(.array, count: Int(elements))
+                return b.pointee.failed ? nil : UnsafeMutableRawPointer(b)
+            },
+            createInteger: { task, value in
+                let b = buffer(task)
+                b.pointee.append(.integer, count: Int(value))
+                return b.pointee.failed ? nil : UnsafeMutableRawPointer(b)
+            },
+            createNil: { task in
+                let b = buffer(task)
+                b.pointee.append(.null, count: 0)
+                return b.pointee.failed ? nil : UnsafeMutableRawPointer(b)
+            },
+            freeObject: { _ in }
+        ))
+    return functions
+}()
+
+extension _FlatReply {
+    /// The ID of the last entry of an `XRANGE` reply (an array of `[id, fields]` pairs), found
+    /// by skipping over the entries before it.
+    func lastEntryID() throws(RedisError) -> RedisStreamID {
+        var index = 1
+        var last: RedisStreamID?
+        for _ in 0..<tokens[0].count {
+            guard index + 2 <= tokens.count, tokens[index].kind == .array, tokens[index + 1].kind == .bulk else {
+                throw .protocol("stream entry is not an [id, fields] pair")
+            }
+            let t = tokens[index + 1]
+            last = RedisStreamID(bytes: UnsafeRawBufferPointer(start: bytes.map { $0 + t.offset }, count: t.count))
+            try skip(&index)
+        }
+        guard let last else { throw .protocol("stream entry ID is not ms-seq") }
+        return last
+    }
 }
 
 // MARK: - Reply ownership

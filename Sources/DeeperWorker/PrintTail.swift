@@ -61,22 +61,46 @@ public final class PrintTail: Sendable {
     /// Times the history was rebuilt because the stream in Redis was no longer the one read.
     public var rebuilds: Int { state.withLock { $0.rebuilds } }
 
-    /// Reads the stream from the retention start to its current end, page by page.
+    /// Reads the stream from the retention start to its current end, page by page (pipelined:
+    /// Redis sends the next page while this one is parsed), applying each page as it comes.
     ///
     /// - Returns: the number of entries read.
     @discardableResult
     public func bootstrap(_ redis: RedisConnection, retentionStartMilliseconds: Int64) throws(RedisError) -> Int {
-        var start = "\(max(0, retentionStartMilliseconds))-0"
-        var total = 0
-        while true {
-            let page = try readPage(redis) { (body) throws(RedisError) in
-                try redis.xrange(RedisKeys.prints, from: start, count: Self.pageSize, body)
-            }
-            total += page.count
-            guard let last = page.lastID, page.count == Self.pageSize else { break }
-            start = "(" + last.description
+        try readToEnd(redis, from: "\(max(0, retentionStartMilliseconds))-0")
+    }
+
+    /// Reads the stream after entry `id` (the last one a restored snapshot holds) to its
+    /// current end, as ``bootstrap(_:retentionStartMilliseconds:)`` does from the retention start.
+    @discardableResult
+    public func bootstrap(_ redis: RedisConnection, after id: RedisStreamID) throws(RedisError) -> Int {
+        try readToEnd(redis, from: "(" + id.description)
+    }
+
+    /// Pages from `start` (an XRANGE start) to the stream's end, applying each page.
+    private func readToEnd(_ redis: RedisConnection, from start: String) throws(RedisError) -> Int {
+        var batch = _ParsedPrints()
+        let now = WallClock.now() / Nanos.perMillisecond
+        let tolerance = futureTolerance
+        return try redis.xrangePages(RedisKeys.prints, from: start, pageSize: Self.pageSize) { entry in
+            batch.add(entry, now: now, tolerance: tolerance)
+        } endOfPage: { page in
+            apply(&batch, page: page)
         }
-        return total
+    }
+
+    /// The history with the last entry applied and the malformed count, taken together.
+    func snapshotState() -> (history: LiveHistory, lastID: RedisStreamID, malformed: Int) {
+        state.withLock { ($0.history, $0.lastID, $0.malformedEntries) }
+    }
+
+    /// Replaces the history with one a snapshot recorded (before the tail starts).
+    func restore(_ snapshot: HistorySnapshot) {
+        state.withLock { s in
+            s.history = snapshot.history
+            s.lastID = snapshot.lastID
+            s.malformedEntries = snapshot.malformedEntries
+        }
     }
 
     /// Reads what arrived after the last entry applied and applies it; when nothing did, waits
@@ -173,7 +197,14 @@ public final class PrintTail: Sendable {
         let now = WallClock.now() / Nanos.perMillisecond
         let tolerance = futureTolerance
         let page = try read { entry in batch.add(entry, now: now, tolerance: tolerance) }
-        guard let lastID = page.lastID, !skip() else { return page }
+        if !skip() { apply(&batch, page: page) }
+        return page
+    }
+
+    /// Applies a parsed page under the lock and empties `batch` (keeping its capacity).
+    private func apply(_ batch: inout _ParsedPrints, page: RedisStreamPage) {
+        defer { batch.removeAll() }
+        guard let lastID = page.lastID else { return }
         state.withLock { s in
             let touched = batch.apply(to: &s.history)
             s.malformedEntries += batch.malformed
@@ -191,7 +222,6 @@ public final class PrintTail: Sendable {
                 "Skipped malformed stream entries",
                 metadata: ["count": "\(batch.malformed)", "first": "\(batch.firstProblem ?? "")"])
         }
-        return page
     }
 }
 
@@ -258,6 +288,19 @@ struct _ParsedPrints {
         times.append(ms * Nanos.perMillisecond)
         prices.append(price)
         sizes.append(size)
+    }
+
+    /// Empties the batch for the next page, keeping its buffers' capacity.
+    mutating func removeAll() {
+        symbols.removeAll(keepingCapacity: true)
+        symbolEnds.removeAll(keepingCapacity: true)
+        venues.removeAll(keepingCapacity: true)
+        venueEnds.removeAll(keepingCapacity: true)
+        times.removeAll(keepingCapacity: true)
+        prices.removeAll(keepingCapacity: true)
+        sizes.removeAll(keepingCapacity: true)
+        malformed = 0
+        firstProblem = nil
     }
 
     /// Non-negative epoch milliseconds that fit nanoseconds in an Int64.

@@ -78,23 +78,154 @@ public final class Worker: Service, Sendable {
         logger.notice(
             "Worker \(name) connected to Redis \(configuration.redis.host):\(configuration.redis.port)")
         let bootstrapStart = ContinuousClock.now
-        let start = Feed.retentionStartMilliseconds(calendar: parameters.calendar, now: WallClock.now())
-        let read = try control.perform { (c) throws(RedisError) in
-            try tail.bootstrap(c, retentionStartMilliseconds: start)
+        let read: Int?
+        let source: String
+        let restored = try restoreSnapshot(control)
+        if let restored {
+            read = try control.perform { (c) throws(RedisError) in try tail.bootstrap(c, after: restored) }
+            source = " after snapshot entry \(restored)"
+        } else {
+            let start = Feed.retentionStartMilliseconds(calendar: parameters.calendar, now: WallClock.now())
+            read = try control.perform { (c) throws(RedisError) in
+                try tail.bootstrap(c, retentionStartMilliseconds: start)
+            }
+            source = ""
         }
         let history = tail.snapshot()
         logger.info(
-            "Worker \(name) loaded \(read ?? 0) stream entries: \(history.count) prints of \(history.symbolCount) symbols in \(bootstrapStart.duration(to: .now))")
+            "Worker \(name) loaded \(read ?? 0) stream entries\(source): \(history.count) prints of \(history.symbolCount) symbols in \(bootstrapStart.duration(to: .now))")
         try recoverOwnJobs(control)
         startComputeThreads()
         logger.notice("Worker \(name) started")
         async let tailDone: Void = DedicatedThread.run(name: "deeper-tail") { self.tailLoop() }
         async let heartbeatDone: Void = DedicatedThread.run(name: "deeper-heartbeat") { self.heartbeatLoop() }
+        async let snapshotDone: Void = DedicatedThread.run(name: "deeper-snapshot") {
+            self.snapshotLoop(onDisk: restored ?? .zero)
+        }
         await DedicatedThread.run(name: "deeper-jobs") { self.jobLoop() }
         stopping.store(true, ordering: .relaxed)
         jobsDone.store(true, ordering: .relaxed)
         await tailDone
         await heartbeatDone
+        await snapshotDone
+    }
+
+    // MARK: - Snapshot
+
+    /// Loads the snapshot file, if one is configured and it matches the stream in Redis, into
+    /// the tail; returns the last entry it holds (the stream is read after it), or nil after
+    /// saying why the whole stream must be read.
+    private func restoreSnapshot(_ control: ResilientRedis) throws -> RedisStreamID? {
+        guard let path = configuration.snapshotPath else { return nil }
+        let started = ContinuousClock.now
+        let snapshot: HistorySnapshot
+        switch HistorySnapshot.load(from: path, rules: configuration.rules) {
+        case .failure(let rejection):
+            if rejection.isMissing {
+                logger.notice("Worker \(name): \(rejection); reading the whole stream")
+            } else {
+                logger.warning("Worker \(name) discarded snapshot \(path): \(rejection); reading the whole stream")
+            }
+            return nil
+        case .success(let loaded): snapshot = loaded
+        }
+        guard let verdict = try control.perform({ (c) throws(RedisError) in try Self.mismatch(of: snapshot, in: c) }) else {
+            return nil  // stopping
+        }
+        if let why = verdict {
+            logger.warning("Worker \(name) discarded snapshot \(path): \(why); reading the whole stream")
+            return nil
+        }
+        tail.restore(snapshot)
+        logger.notice(
+            "Worker \(name) loaded snapshot \(path) written \(Nanos.iso8601(snapshot.writtenAt)): \(snapshot.history.count) prints of \(snapshot.history.symbolCount) symbols up to entry \(snapshot.lastID) in \(started.duration(to: .now)); reading the stream after it")
+        return snapshot.lastID
+    }
+
+    /// Why `snapshot` is not a history of the stream Redis holds now, or nil when it is.
+    ///
+    /// The snapshot's last entry must still be in the stream with the same fields: entry ids
+    /// are arrival times, so a stream reset and re-fed, or another Redis (a different server,
+    /// or the same one restarted without its data), lacks that entry or holds other fields
+    /// under its id; and a stream trimmed past it has lost entries the history never saw.
+    /// Redis's `run_id` is no help here: it changes on every restart, even one that keeps the
+    /// data.
+    static func mismatch(of snapshot: HistorySnapshot, in c: RedisConnection) throws(RedisError) -> String? {
+        let id = snapshot.lastID.description
+        var digest: UInt64?
+        try c.xrange(RedisKeys.prints, from: id, to: id, count: 1) { digest = HistorySnapshot.entryDigest($0) }
+        if digest == snapshot.lastEntryDigest { return nil }
+        if digest != nil {
+            return "the stream's entry \(id) holds other fields than the snapshot's last entry: another stream (a different Redis, or the stream deleted and re-fed)"
+        }
+        var first: RedisStreamID?
+        try c.xrange(RedisKeys.prints, count: 1) { first = $0.id }
+        guard let first else {
+            return "the print stream is gone or empty (Redis restarted without persistence, FLUSHALL or DEL?)"
+        }
+        guard first > snapshot.lastID else {
+            return "the stream no longer holds entry \(id), the snapshot's last (the stream deleted and re-fed, or a different Redis)"
+        }
+        // Newer entries only. A stream that never lost an entry (XINFO STREAM: entries-added
+        // equals length) was not trimmed: it is a new one.
+        let info = try c.command(["XINFO", "STREAM", RedisKeys.prints]).array ?? []
+        func field(_ name: String) -> Int64? {
+            stride(from: 0, to: info.count - 1, by: 2).first { info[$0].string == name }.flatMap { info[$0 + 1].int }
+        }
+        if let added = field("entries-added"), let length = field("length"), added == length {
+            return "the stream no longer holds entry \(id), the snapshot's last, and never lost an entry: a new stream (deleted and re-fed, or a different Redis)"
+        }
+        return "the stream was trimmed past entry \(id), the snapshot's last (its first entry is \(first)), or deleted and re-fed: entries after it may be gone"
+    }
+
+    /// Rewrites the snapshot every `snapshotInterval` while the history changes, and once more
+    /// when the worker stops; runs until the job loop is done. `onDisk` is the last entry of
+    /// the snapshot already in the file (the one restored), if any.
+    private func snapshotLoop(onDisk: RedisStreamID) {
+        guard let path = configuration.snapshotPath else { return }
+        let redis = makeConnection(commandTimeout: .seconds(10), until: { self.isDone })
+        var written = onDisk
+        while !isDone {
+            sleepThread(for: configuration.snapshotInterval, checkingEvery: .milliseconds(100), until: { isDone })
+            if isDone { break }
+            writeSnapshot(path, redis, written: &written)
+        }
+        writeSnapshot(path, redis, written: &written)
+    }
+
+    private func writeSnapshot(_ path: String, _ redis: ResilientRedis, written: inout RedisStreamID) {
+        let (history, lastID, malformed) = tail.snapshotState()
+        guard lastID != .zero, lastID != written else { return }
+        let started = ContinuousClock.now
+        do {
+            let id = lastID.description
+            let digest = redis.attempt { (c) throws(RedisError) -> UInt64? in
+                var digest: UInt64?
+                try c.xrange(RedisKeys.prints, from: id, to: id, count: 1) { digest = HistorySnapshot.entryDigest($0) }
+                return digest
+            }
+            // Gone already (trimmed, or the stream replaced): the tail will rebuild; write later.
+            guard let digest = digest ?? nil else { return }
+            let snapshot = HistorySnapshot(
+                history: history, lastID: lastID, lastEntryDigest: digest, malformedEntries: malformed,
+                writtenAt: WallClock.now())
+            var pause: (() -> Void)?
+            #if DEBUG
+            if configuration.testSnapshotDelay > .zero {
+                let delay = configuration.testSnapshotDelay
+                pause = {
+                    self.logger.info("Worker \(self.name) is half-way through writing snapshot \(path)")
+                    sleepThread(for: delay)
+                }
+            }
+            #endif
+            try snapshot.write(to: path, rules: configuration.rules, pause: pause)
+            written = lastID
+            logger.info(
+                "Worker \(name) wrote snapshot \(path): \(history.count) prints of \(history.symbolCount) symbols up to entry \(lastID) in \(started.duration(to: .now))")
+        } catch {
+            logger.error("Worker \(name) could not write snapshot \(path): \(error)")
+        }
     }
 
     /// Starts the compute threads now rather than in the first job, and says at what priority

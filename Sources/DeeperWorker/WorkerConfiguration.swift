@@ -21,10 +21,18 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(2)
     /// How many times a job may be handed back after its worker died before it goes to the dead list.
     public var maxHandbacks = 3
+    /// `SNAPSHOT_PATH`: where the worker keeps a snapshot of its history (README, "Snapshot");
+    /// `nil` (the default) keeps none, and every start reads the whole stream.
+    public var snapshotPath: String?
+    /// `SNAPSHOT_INTERVAL`: how often the snapshot is rewritten (when the history changed).
+    public var snapshotInterval: Duration = .seconds(60)
     #if DEBUG
     /// Test-only, in debug builds alone: sleep this long inside every job (to kill or stop a
     /// worker mid-job).
     public var testJobDelay: Duration = .zero
+    /// Test-only, in debug builds alone: sleep this long half-way through writing each
+    /// snapshot (to kill a worker mid-write).
+    public var testSnapshotDelay: Duration = .zero
     #endif
     /// `MAX_FUTURE`: stream entries stamped further ahead of their arrival are skipped.
     public var futureTolerance: FutureTolerance = .default
@@ -41,7 +49,8 @@ public struct WorkerConfiguration: Sendable {
         self.rules = rules
     }
 
-    /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS`, `COMPUTE_PRIORITY`, `MAX_FUTURE` (and the
+    /// Reads `WORKER_NAME`, `POLL_TIMEOUT`, `MAX_JOB_TIME`, `WORKER_THREADS`, `COMPUTE_PRIORITY`, `MAX_FUTURE`,
+    /// `SNAPSHOT_PATH`, `SNAPSHOT_INTERVAL` (and the
     /// `REDIS_*` variables); a malformed value is an error naming the variable.
     public static func fromEnvironment(_ env: [String: String], pid: Int32) throws -> WorkerConfiguration {
         var c = WorkerConfiguration(redis: try RedisConfiguration.fromEnvironment(env), name: "worker_\(pid)")
@@ -52,6 +61,8 @@ public struct WorkerConfiguration: Sendable {
             c.name = v
         }
         if let v = env["POLL_TIMEOUT"], !v.isEmpty { c.pollTimeout = try seconds("POLL_TIMEOUT", v) }
+        if let v = env["SNAPSHOT_PATH"], !v.isEmpty { c.snapshotPath = v }
+        if let v = env["SNAPSHOT_INTERVAL"], !v.isEmpty { c.snapshotInterval = try seconds("SNAPSHOT_INTERVAL", v) }
         if let v = env["MAX_JOB_TIME"], !v.isEmpty { c.maxJobTime = try seconds("MAX_JOB_TIME", v) }
         if let v = env["WORKER_THREADS"], !v.isEmpty {
             guard let n = Int(v), n >= 1 else {

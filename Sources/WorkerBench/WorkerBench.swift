@@ -19,7 +19,11 @@ struct WorkerBench: ParsableCommand {
             2. latency: --latency-jobs jobs of every symbol, one at a time, LPUSH → completed;
             3. throughput: --jobs one-symbol jobs queued at once, until the last completes;
             4. tail: --tail-prints more prints as fast as Redis takes them, then one job that
-               completes only after the worker has applied them all.
+               completes only after the worker has applied them all;
+            5. scale: replaces the stream with a 2,000-symbol set (--scale-prints-per-day prints
+               per symbol and day, 5 days; 1600 is the 15.8 M-print scale set) and measures
+               all-symbol jobs again, followed as `deeper submit --wait` follows them, plus the
+               worker's RSS and Redis's memory per print. --scale-prints-per-day 0 skips it.
             """
     )
 
@@ -27,6 +31,8 @@ struct WorkerBench: ParsableCommand {
     @Option(name: .customLong("latency-jobs")) var latencyJobs: Int = 40
     @Option var jobs: Int = 20_000
     @Option(name: .customLong("tail-prints")) var tailPrints: Int = 1_500_000
+    @Option(name: .customLong("scale-prints-per-day")) var scalePrintsPerDay: Double = 83
+    @Option(name: .customLong("scale-jobs")) var scaleJobs: Int = 20
 
     func run() throws {
         let redis = try RedisConnection(RedisConfiguration(port: port, commandTimeout: .seconds(60)))
@@ -98,6 +104,70 @@ struct WorkerBench: ParsableCommand {
         _ = try runJob(redis, symbols: [extra.symbols[0]], waitFrom: tailStart)
         let appliedSeconds = tailStart.duration(to: clock.now).seconds
         print("tail: \(count) prints arrived at \(Int(Double(count) / fedSeconds)) prints/s; the worker had applied them all \(fmt(appliedSeconds)) s after the first arrived = \(Int(Double(count) / appliedSeconds)) prints/s")
+
+        if scalePrintsPerDay > 0 { try scale(redis, retention: retention) }
+    }
+
+    /// 5. All-symbol jobs over 2,000 symbols, on a stream that holds only them.
+    func scale(_ redis: RedisConnection, retention: Int64) throws {
+        let market = SyntheticMarket(.init(symbols: 2000, tradingDays: 5, printsPerSymbolDay: scalePrintsPerDay))
+        let raw = market.rawPrints()
+        // The worker notices the stream was replaced and rebuilds its history from the new one.
+        _ = try redis.pipeline([["DEL", RedisKeys.prints, RedisKeys.symbols, RedisKeys.avgADV]])
+        var i = 0
+        let clock = ContinuousClock()
+        let feedStart = clock.now
+        while i < raw.prints.count {
+            let end = min(raw.prints.count, i + Feed.batchSize)
+            try Feed.append(
+                redis, prints: raw.prints[i..<end], symbols: raw.symbols, venues: raw.venues,
+                retentionStartMilliseconds: retention)
+            i = end
+        }
+        let feedSeconds = feedStart.duration(to: clock.now).seconds
+        _ = try Feed.loadUniverse(
+            redis, market.universe.map { UniverseEntry(symbol: $0.name, avgADV: $0.avgADV, group: $0.group) })
+        print("scale feed: \(raw.prints.count) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(raw.prints.count) / feedSeconds)) prints/s")
+        _ = try runJob(redis, symbols: nil)  // waits until the worker has the new stream
+
+        // Followed as `deeper submit --wait` does: the completed event, then the result read
+        // and summarized.
+        let subscriber = try RedisConnection(RedisConfiguration(port: port, commandTimeout: .seconds(60)))
+        var toEvent: [Double] = []
+        var toSummary: [Double] = []
+        var resultBytes = 0
+        for _ in 0..<scaleJobs {
+            let job = JobRequest(jobID: JobQueue.newJobID(), symbols: nil, asOf: .last)
+            let start = ContinuousClock.now
+            let final = try JobQueue.enqueueAndFollow(
+                job, on: redis, subscriber: subscriber, at: WallClock.now(), timeout: .seconds(60))
+            guard final?.state == .completed else { throw ValidationError("job \(job.jobID) ended \(String(describing: final))") }
+            toEvent.append(start.duration(to: .now).seconds * 1000)
+            let summary = try redis.withReply(["GET", RedisKeys.result(job.jobID)]) { reply in
+                resultBytes = reply.bytes.count
+                return JobResultSummary(json: reply.bytes, top: 10)?.render()
+            }
+            guard summary != nil else { throw ValidationError("unreadable result of \(job.jobID)") }
+            toSummary.append(start.duration(to: .now).seconds * 1000)
+        }
+        toEvent.sort()
+        toSummary.sort()
+        print("latency (\(raw.symbols.count)-symbol job, LPUSH → completed event, \(scaleJobs) jobs): median \(fmt(toEvent[toEvent.count / 2])) ms, p90 \(fmt(toEvent[toEvent.count * 9 / 10])) ms; → summary of its \(resultBytes / 1000) KB result read: median \(fmt(toSummary[toSummary.count / 2])) ms")
+
+        // Memory: the worker's resident set (same host: its heartbeat names its pid) and Redis's.
+        let entries = try redis.command(["XLEN", RedisKeys.prints]).int ?? 0
+        // The stream alone (results of the jobs above also live in Redis, for 2 h).
+        let bytes = try redis.command(["MEMORY", "USAGE", RedisKeys.prints, "SAMPLES", "0"]).int ?? 0
+        print("redis: \(entries) stream entries in \(bytes / 1_000_000) MB = \(fmt(Double(bytes) / Double(max(entries, 1)))) bytes per print")
+        for key in try redis.command(["KEYS", RedisKeys.heartbeat("*")]).array?.compactMap(\.string) ?? [] {
+            guard let beat = try redis.command(["GET", key]).string,
+                let pid = (try? JSONSerialization.jsonObject(with: Data(beat.utf8)) as? [String: Any])?["pid"] as? Int,
+                let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+                let kb = Int(line.split(separator: " ").dropFirst().first ?? "")
+            else { continue }
+            print("worker \(key.dropFirst(RedisKeys.heartbeat("").count)) (pid \(pid)): RSS \(kb / 1000) MB = \(fmt(Double(kb) * 1000 / Double(max(entries, 1)))) bytes per print held")
+        }
     }
 
     /// Queues a job and waits for its completion; returns LPUSH → completed seconds.

@@ -191,59 +191,47 @@ struct Submit: ParsableCommand {
         let now = WallClock.now()
         let job = JobRequest(jobID: JobQueue.newJobID(), symbols: symbolList, asOf: jobAsOf, createdAt: Nanos.iso8601(now))
         let connection = try redis.connect()
-        do {
-            try JobQueue.enqueue(connection, job, at: now)
+        guard wait else {
+            do {
+                try JobQueue.enqueue(connection, job, at: now)
+            } catch {
+                printError("deeper: Redis: \(error)")
+                throw ExitStatus.redis(error)
+            }
+            print(job.jobID)
+            return
+        }
+        // Follow the job's events (subscribed before it is queued), so the end is reported
+        // as soon as it is published rather than at the next poll.
+        let subscriber = try redis.connect()
+        var last = ""
+        let final: JobStatusMessage?
+        do throws(RedisError) {
+            final = try JobQueue.enqueueAndFollow(
+                job, on: connection, subscriber: subscriber, at: now, timeout: .seconds(timeout),
+                queued: { print(job.jobID) },
+                onStatus: { status in
+                    let message = status.message ?? ""
+                    if message != last { printError("deeper: \(status.status): \(message)") }
+                    last = message
+                })
         } catch {
             printError("deeper: Redis: \(error)")
             throw ExitStatus.redis(error)
         }
-        print(job.jobID)
-        guard wait else { return }
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = ""
-        while Date() < deadline {
-            let reply = try? connection.command(["GET", RedisKeys.status(job.jobID)])
-            if let bytes = reply?.bytes, let status = JobStatusMessage.decode(bytes) {
-                let state = status.status
-                let message = status.message ?? ""
-                if message != last { printError("deeper: \(state): \(message)") }
-                last = message
-                if status.state == .completed {
-                    let result = try connection.command(["GET", RedisKeys.result(job.jobID)])
-                    print(ResultSummary.render(result.string ?? "{}", top: top), terminator: "")
-                    return
-                }
-                if status.state == .failed { throw ExitCode(1) }
+        switch final?.state {
+        case .completed?:
+            // A whole market's result is megabytes: read it in place and keep only what the
+            // summary shows.
+            let summary = try connection.withReply(["GET", RedisKeys.result(job.jobID)]) { reply in
+                JobResultSummary(json: reply.bytes, top: top)
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            print(summary?.render() ?? "unreadable result\n", terminator: "")
+        case .failed?:
+            throw ExitCode(1)
+        default:
+            printError("deeper: gave up waiting after \(timeout) s; the job may still complete (id \(job.jobID))")
+            throw ExitCode(1)
         }
-        printError("deeper: gave up waiting after \(timeout) s; the job may still complete (id \(job.jobID))")
-        throw ExitCode(1)
     }
-}
-
-/// A short text summary of a job result JSON.
-enum ResultSummary {
-    static func render(_ json: String, top: Int) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-            let data = object["data"] as? [String: [String: Any]]
-        else { return "unreadable result\n" }
-        var out = "processed \(object["processed_count"] ?? "?") of \(object["total_symbols"] ?? "?") symbols\n"
-        let ranked = data.compactMap { (symbol, m) -> (String, Double, [String: Any])? in
-            guard let god = (m["god"] as? NSNumber)?.doubleValue else { return nil }
-            return (symbol, god, m)
-        }.sorted { abs($0.1) > abs($1.1) }.prefix(top)
-        if ranked.isEmpty { return out }
-        out += "SYMBOL            LAST       GOD       ROD  TICKS\n"
-        for (symbol, god, m) in ranked {
-            let last = (m["last_price"] as? NSNumber).map { "\($0)" } ?? "-"
-            let rod = (m["rod"] as? NSNumber).map { Report.fixed($0.doubleValue, 4) } ?? "-"
-            let ticks = (m["tick_count"] as? NSNumber).map { "\($0)" } ?? "-"
-            out += symbol.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + pad(last, 8) + " "
-                + pad(Report.fixed(god, 4), 9) + " " + pad(rod, 9) + " " + pad(ticks, 6) + "\n"
-        }
-        return out
-    }
-
-    static func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
 }

@@ -19,7 +19,15 @@ struct WorkerCommand: AsyncParsableCommand {
             REDIS_DB, WORKER_NAME (worker_<pid>), POLL_TIMEOUT (5 s), MAX_JOB_TIME
             (300 s), WORKER_THREADS (every core), COMPUTE_PRIORITY (idle),
             DEEPER_RULES, MAX_FUTURE (300 s: stream entries stamped further ahead of
-            their arrival are skipped as malformed).
+            their arrival are skipped as malformed), SNAPSHOT_PATH (none),
+            SNAPSHOT_INTERVAL (60 s).
+
+            Snapshot: with --snapshot PATH the worker keeps its in-memory history in
+            PATH (rewritten every --snapshot-interval seconds and when it stops) and,
+            when it starts, loads it and reads only the stream after it. A snapshot
+            that does not match the stream in Redis, or is corrupt, truncated, of
+            another format version or made under another min_lot, is discarded (the
+            log says why) and the whole stream is read. One PATH per worker.
 
             Compute priority: the kernels run on the worker's own threads at
               idle    Linux SCHED_IDLE: only on CPU time nothing else wants; the
@@ -62,10 +70,22 @@ struct WorkerCommand: AsyncParsableCommand {
         help: ArgumentHelp("Skip stream entries stamped more than this many seconds ahead of their arrival (default $MAX_FUTURE, else 300).", valueName: "SECONDS"))
     var maxFuture: String?
 
+    @Option(help: ArgumentHelp("Keep a snapshot of the history in this file (default $SNAPSHOT_PATH, else none).", valueName: "PATH"))
+    var snapshot: String?
+
+    @Option(
+        name: .customLong("snapshot-interval"),
+        help: ArgumentHelp("Seconds between snapshot writes (default $SNAPSHOT_INTERVAL, else 60).", valueName: "SECONDS"))
+    var snapshotInterval: Double?
+
     #if DEBUG
     /// Test-only (debug builds: the tests and the chaos harness): sleep this long in every job.
     @Option(name: .customLong("test-job-delay-ms"), help: .hidden)
     var testJobDelayMilliseconds: Int = 0
+
+    /// Test-only (debug builds): sleep this long half-way through writing each snapshot.
+    @Option(name: .customLong("test-snapshot-delay-ms"), help: .hidden)
+    var testSnapshotDelayMilliseconds: Int = 0
     #endif
 
     func run() async throws {
@@ -85,15 +105,20 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             if let pollTimeout { c.pollTimeout = try WorkerConfiguration.seconds("--poll-timeout", pollTimeout) }
             if let maxJobTime { c.maxJobTime = try WorkerConfiguration.seconds("--max-job-time", maxJobTime) }
+            if let snapshotInterval {
+                c.snapshotInterval = try WorkerConfiguration.seconds("--snapshot-interval", snapshotInterval)
+            }
         } catch {
             throw ValidationError("\(error)")
         }
+        if let snapshot { c.snapshotPath = snapshot.isEmpty ? nil : snapshot }
         if let threads { c.threads = threads }
         if let computePriority { c.computePriority = computePriority }
         c.rules = try loadRules(path: rules)
         if let maxFuture { c.futureTolerance = try futureTolerance(flag: maxFuture) }
         #if DEBUG
         c.testJobDelay = .milliseconds(testJobDelayMilliseconds)
+        c.testSnapshotDelay = .milliseconds(testSnapshotDelayMilliseconds)
         #endif
 
         LoggingSystem.bootstrap { label in

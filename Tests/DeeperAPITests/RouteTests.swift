@@ -452,7 +452,7 @@ struct RouteTests {
         })
         let tabled = Set(RouteMethods.table.flatMap { entry in entry.methods.map { key(entry.pattern, $0) } })
         #expect(routed == tabled)
-        #expect(tabled.count == 9)
+        #expect(tabled.count == 11)
     }
 
     /// A known path asked with a method it does not serve is 405 with `Allow` (schemathesis

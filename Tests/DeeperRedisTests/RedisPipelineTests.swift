@@ -184,6 +184,92 @@ struct RedisStreamTests {
         #expect(read == written)
     }
 
+    /// The pipelined page reader visits exactly what one XRANGE of the whole range visits, and
+    /// ends each page where a plain page read would.
+    @Test(arguments: [1, 7, 100, 2_345, 5_000])
+    func pipelinedPagesEqualOneRead(pageSize: Int) throws {
+        let server = try RedisTestServer()
+        let redis = try connect(to: server)
+        let key = "deeper_analysis:prints"
+        let written = Self.prints(2_345)
+        _ = try redis.pipeline(Self.xaddBatch(written, key: key))
+        // Entries with other shapes: no fields of ours, an empty value, binary bytes.
+        _ = try redis.command(["XADD", key, "*", "other", ""])
+        _ = try redis.command(["XADD", key, "*", "bin", "\u{0}\r\n"])
+        var whole: [(RedisStreamID, [[UInt8]])] = []
+        try redis.xrange(key) { entry in
+            whole.append((entry.id, (0..<entry.fieldCount).flatMap { [Array(entry.field(at: $0)), Array(entry.value(at: $0))] }))
+        }
+        #expect(whole.count == 2_347)
+        var paged: [(RedisStreamID, [[UInt8]])] = []
+        var pages: [RedisStreamPage] = []
+        let total = try redis.xrangePages(key, from: "-", pageSize: pageSize) { entry in
+            paged.append((entry.id, (0..<entry.fieldCount).flatMap { [Array(entry.field(at: $0)), Array(entry.value(at: $0))] }))
+        } endOfPage: { page in
+            pages.append(page)
+        }
+        #expect(total == 2_347)
+        #expect(paged.map(\.0) == whole.map(\.0))
+        #expect(paged.map(\.1) == whole.map(\.1))
+        #expect(pages.count == 2_347 / pageSize + 1)
+        #expect(pages.dropLast().allSatisfy { $0.count == pageSize })
+        #expect(pages.map(\.lastID).compactMap { $0 }.last == whole.last?.0)
+        // From an exclusive start, and the connection is usable afterwards.
+        let fromID = whole[1000].0
+        var after: [RedisStreamID] = []
+        try redis.xrangePages(key, from: "(" + fromID.description, pageSize: pageSize) { after.append($0.id) } endOfPage: { _ in }
+        #expect(after == whole[1001...].map(\.0))
+        #expect(try redis.command(["PING"]) == .status("PONG"))
+    }
+
+    /// The flat reader (stream reads) against hiredis's own reply tree (`command`), its safe
+    /// twin: the same entries, ids, fields and bytes, for XRANGE and XREAD alike.
+    @Test func flatStreamRepliesEqualHiredisReplyTrees() throws {
+        let server = try RedisTestServer()
+        let redis = try connect(to: server)
+        let key = "s"
+        _ = try redis.pipeline(Self.xaddBatch(Self.prints(300), key: key))
+        _ = try redis.command(["XADD", key, "*", "empty", ""])
+        _ = try redis.command([Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("bin".utf8), [0, 13, 10, 255]])
+        _ = try redis.command(["XADD", key, "*", "f", String(repeating: "x", count: 100_000)])
+        func fromTree(_ reply: RedisReply) -> [[[UInt8]]] {
+            (reply.array ?? []).map { entry in
+                let pair = entry.array ?? []
+                return [pair[0].bytes ?? []] + (pair[1].array ?? []).map { $0.bytes ?? [] }
+            }
+        }
+        func entryBytes(_ entry: RedisStreamEntry) -> [[UInt8]] {
+            [Array(entry.id.description.utf8)]
+                + (0..<entry.fieldCount).flatMap { [Array(entry.field(at: $0)), Array(entry.value(at: $0))] }
+        }
+        let tree = fromTree(try redis.command(["XRANGE", key, "-", "+"]))
+        var flat: [[[UInt8]]] = []
+        try redis.xrange(key) { flat.append(entryBytes($0)) }
+        #expect(tree.count == 303)
+        #expect(flat == tree)
+
+        let readTree = try redis.command(["XREAD", "COUNT", "50", "STREAMS", key, "0-0"])
+        let streams = readTree.array ?? []
+        #expect(streams.count == 1)
+        var read: [[[UInt8]]] = []
+        try redis.xread(key, after: .zero, count: 50) { read.append(entryBytes($0)) }
+        #expect(read == fromTree((streams.first?.array ?? [])[1]))
+    }
+
+    @Test func pipelinedPagesOfAWrongKeyThrowAndLeaveTheConnectionUsable() throws {
+        let server = try RedisTestServer()
+        let redis = try connect(to: server)
+        _ = try redis.command(["SET", "text", "abc"])
+        #expect {
+            try redis.xrangePages("text", pageSize: 10) { _ in } endOfPage: { _ in }
+        } throws: { error in
+            guard case .server(let message) = error as? RedisError else { return false }
+            return message.hasPrefix("WRONGTYPE")
+        }
+        #expect(try redis.command(["GET", "text"]) == .bulk(Array("abc".utf8)))
+        #expect(try redis.xrangePages("missing", pageSize: 10) { _ in } endOfPage: { _ in } == 0)
+    }
+
     @Test func entryAccessors() throws {
         let server = try RedisTestServer()
         let redis = try connect(to: server)

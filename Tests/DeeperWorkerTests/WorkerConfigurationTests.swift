@@ -28,6 +28,16 @@ import Testing
         }
     }
 
+    @Test func theSnapshotIsOffByDefaultAndSetFromTheEnvironment() throws {
+        let none = try WorkerConfiguration.fromEnvironment([:], pid: 1)
+        #expect(none.snapshotPath == nil)
+        #expect(none.snapshotInterval == .seconds(60))
+        let c = try WorkerConfiguration.fromEnvironment(["SNAPSHOT_PATH": "/var/lib/deeper/w1.snap", "SNAPSHOT_INTERVAL": "15"], pid: 1)
+        #expect(c.snapshotPath == "/var/lib/deeper/w1.snap")
+        #expect(c.snapshotInterval == .seconds(15))
+        #expect(throws: RedisConfigurationError.self) { try WorkerConfiguration.fromEnvironment(["SNAPSHOT_INTERVAL": "0"], pid: 1) }
+    }
+
     @Test func secondsAreCheckedAlikeFromTheEnvironmentAndFlags() throws {
         let c = try WorkerConfiguration.fromEnvironment(["POLL_TIMEOUT": "1.5", "MAX_JOB_TIME": "0.25"], pid: 1)
         #expect(c.pollTimeout == .milliseconds(1_500))

@@ -41,6 +41,24 @@ import Glibc
         #expect(try h.listLength(RedisKeys.processing("match")) == 0)
     }
 
+    /// `deeper submit --wait` prints the job id, then the summary of the stored result.
+    @Test func submitWaitReportsTheStoredResult() throws {
+        let h = try WorkerHarness()
+        try h.loadSample()
+        let worker = try h.startWorker("submitter")
+        defer { worker.signal(SIGKILL) }
+        let run = try DeeperProcess.run(["submit", "--as-of", "last", "--wait", "--top", "3"] + h.portArguments)
+        #expect(run.status == 0, "\(run.stderr)\n\(worker.log)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let id = try #require(lines.first)
+        #expect(h.state(id) == "completed")
+        var stored = try #require(try h.redis.command(["GET", RedisKeys.result(id)]).string)
+        let summary = try #require(stored.withUTF8 { JobResultSummary(json: UnsafeRawBufferPointer($0), top: 3) })
+        #expect(Array(lines.dropFirst()) == summary.render().split(separator: "\n").map(String.init))
+        #expect(lines.count == 6 && lines[1] == "processed 36 of 36 symbols")
+        #expect(run.stderr.contains("completed: Completed in"), "\(run.stderr)")
+    }
+
     @Test func twoWorkersCompleteFiftyJobsExactlyOnce() throws {
         let h = try WorkerHarness()
         try h.loadSample()

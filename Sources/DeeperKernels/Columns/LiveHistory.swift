@@ -34,24 +34,26 @@ public struct LiveHistory: Sendable {
     /// Venue names, upper-case; id 0 is the unknown venue "".
     private var venueTable = InternTable([""])
     /// `venueClasses[v]` is the class of venue id `v` under `rules`.
-    private var venueClasses: [VenueClass] = [.unknown]
+    private(set) var venueClasses: [VenueClass] = [.unknown]
 
     /// Per symbol id: its columns and where its live prints start (before that: evicted).
-    /// Internal rather than private so that tests can check compaction.
-    private(set) var storage: [PrintColumns] = []
-    private(set) var starts: [Int] = []
+    /// Internal rather than private so that tests can check compaction and a snapshot can be
+    /// restored (`LiveHistory+Snapshot.swift`).
+    var storage: [PrintColumns] = []
+    var starts: [Int] = []
     /// Per symbol id: its latest `evict(symbolID:before:)` cutoff (`Int64.min` before any).
-    private var symbolEvictedBefore: [Int64] = []
+    /// Internal for `LiveHistory+Snapshot.swift`.
+    var symbolEvictedBefore: [Int64] = []
 
     private var symbolCache = _UTF8IDCache()
     private var venueCache = _UTF8IDCache()
 
     /// Live prints over every symbol.
-    public private(set) var count = 0
+    public internal(set) var count = 0
     /// Prints dropped as ineligible (`size < rules.minLot`).
-    public private(set) var ineligibleCount = 0
+    public internal(set) var ineligibleCount = 0
     /// Prints dropped because they were older than the eviction cutoff when they arrived.
-    public private(set) var staleCount = 0
+    public internal(set) var staleCount = 0
     /// The latest `evict(before:)` cutoff (`Int64.min` before any): no stored print is older.
     public private(set) var evictedBefore = Int64.min
 
