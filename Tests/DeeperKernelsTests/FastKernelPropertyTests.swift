@@ -89,6 +89,41 @@ import Testing
         }
         #expect(results.last?.asOf == nil)
     }
+
+    /// Computing in place (the engine's way) overwrites every field of the slot: a slot still
+    /// holding another symbol's metrics, detail-mode `top_prices` included, ends up equal to the
+    /// value the kernel returns, at every thread count, through `run(store:...into:)`.
+    @Test(arguments: [1, 2, 3])
+    func inPlaceComputationLeavesNothingOfTheSlotsPreviousMetrics(threads: Int) {
+        let scenarios = (UInt64(1)...30).map { RandomScenario(seed: $0 &* 15_485_863, count: Int($0 % 7) * 25) }
+        var prints: [RawPrint] = []
+        for (i, s) in scenarios.enumerated() {
+            for p in s.raw { prints.append(RawPrint(symbol: Int32(i), time: p.time, price: p.price, size: p.size, venue: p.venue)) }
+        }
+        let plain = AnalysisParameters()
+        let detail = AnalysisParameters(detail: true)
+        let store = PrintStore(
+            prints: prints, symbols: scenarios.indices.map { "S\($0)" }, venues: RandomScenario.venues, rules: plain.rules)
+        var requests = scenarios.enumerated().map { SymbolRequest(storeIndex: $0.offset, avgADV: $0.element.avgADV) }
+        requests.append(SymbolRequest(storeIndex: nil, avgADV: nil))
+        let engine = BatchEngine(threads: threads)
+        // Every slot first holds another symbol's detail-mode metrics.
+        var buffer = engine.run(store: store, requests: requests.reversed(), asOf: .last, parameters: detail)
+        let previous = buffer
+        #expect(previous.contains { $0.topPrices != nil && $0.tickCount > 0 })
+        engine.run(store: store, requests: requests, asOf: .last, parameters: plain, into: &buffer)
+        let workspace = KernelWorkspace()
+        for (i, r) in requests.enumerated() {
+            let range = r.storeIndex.map { store.range(ofSymbol: $0) } ?? 0..<0
+            let expected = workspace.analyzeSymbol(store.columns, range: range, avgADV: r.avgADV, asOf: .last, parameters: plain)
+            #expect(buffer[i] == expected, "symbol \(i), \(threads) thread(s)")
+            #expect(buffer[i] == ReferenceKernels.analyzeSymbol(
+                store.columns, range: range, avgADV: r.avgADV, asOf: .last, parameters: plain), "symbol \(i)")
+            var slot = previous[(i + 7) % previous.count]
+            workspace.analyzeSymbol(store.columns, range: range, avgADV: r.avgADV, asOf: .last, parameters: plain, into: &slot)
+            #expect(slot == expected, "symbol \(i), single-symbol in place")
+        }
+    }
 }
 
 /// A deterministic random symbol history, built to stress window boundaries and ties.

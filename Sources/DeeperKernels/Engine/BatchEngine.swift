@@ -76,6 +76,25 @@ public final class BatchEngine: Sendable {
         run(source: store, requests: requests, asOf: asOf, parameters: parameters, progress: progress)
     }
 
+    /// `run(store:requests:asOf:parameters:progress:)` into a caller's buffer: each symbol's
+    /// metrics are computed in place in `results[i]`, and nothing is allocated (a caller that
+    /// reuses `results` across runs allocates nothing per run either, outside detail mode).
+    ///
+    /// - Parameters:
+    ///   - store: every symbol's prints.
+    ///   - requests: the symbols to compute, by index into `store`, with their `avg_adv`.
+    ///   - asOf: "now" for every symbol (SPEC §4).
+    ///   - parameters: rules, calendar and detail mode.
+    ///   - results: as many entries as `requests`; entry `i` is overwritten with request `i`'s metrics.
+    ///   - progress: called now and then from a worker thread with the number of symbols done
+    ///     so far.
+    public func run(
+        store: PrintStore, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
+        into results: inout [SymbolMetrics], progress: (@Sendable (Int) -> Void)? = nil
+    ) {
+        run(source: store, requests: requests, asOf: asOf, parameters: parameters, into: &results, progress: progress)
+    }
+
     /// Computes every request from a `LiveHistory` snapshot, where `SymbolRequest.storeIndex` is
     /// the history's symbol id; otherwise as `run(store:requests:asOf:parameters:progress:)`.
     ///
@@ -93,41 +112,68 @@ public final class BatchEngine: Sendable {
         run(source: history, requests: requests, asOf: asOf, parameters: parameters, progress: progress)
     }
 
-    /// The engine proper, generic so that each source's lookup is specialized into the loop.
+    /// The engine's results in a new array, generic so that each source's lookup is specialized
+    /// into the loop.
     private func run<Source: _SymbolColumnsSource>(
         source: Source, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
         progress: (@Sendable (Int) -> Void)?
     ) -> [SymbolMetrics] {
+        var results = [SymbolMetrics](repeating: .unset, count: requests.count)
+        run(source: source, requests: requests, asOf: asOf, parameters: parameters, into: &results, progress: progress)
+        return results
+    }
+
+    /// The engine proper, writing each symbol's metrics in place in its slot of `results`.
+    private func run<Source: _SymbolColumnsSource>(
+        source: Source, requests: [SymbolRequest], asOf: AsOf, parameters: AnalysisParameters,
+        into results: inout [SymbolMetrics], progress: (@Sendable (Int) -> Void)?
+    ) {
         let count = requests.count
-        var results = [SymbolMetrics](
-            repeating: .noHistory(avgADV: nil, rules: parameters.rules), count: count)
-        guard count > 0 else { return results }
+        precondition(results.count == count, "one result slot per request")
+        guard count > 0 else { return }
         // Batches small enough to balance uneven symbols, large enough to keep the counter cool.
         let batch = max(1, min(64, count / (threads * 16)))
-        let next = Atomic<Int>(0)
-        let done = Atomic<Int>(0)
         results.withUnsafeMutableBufferPointer { buffer in
-            let out = _DisjointWrites(buffer)
-            let used = min(threads, (count + batch - 1) / batch)
-            lanes.run(lanes: used) { lane in
-                let workspace = workspaces[lane]
-                while true {
-                    let first = next.wrappingAdd(batch, ordering: .relaxed).oldValue
-                    if first >= count { break }
-                    let last = min(count, first + batch)
-                    for i in first..<last {
-                        let r = requests[i]
-                        out[i] = source.withSymbol(r.storeIndex) { columns, range in
-                            workspace.analyzeSymbol(
-                                columns, range: range, avgADV: r.avgADV, asOf: asOf, parameters: parameters)
-                        }
-                    }
-                    let finished = done.wrappingAdd(last - first, ordering: .relaxed).newValue
-                    progress?(finished)
+            let work = _BatchRun(
+                source: source, requests: requests, asOf: asOf, parameters: parameters,
+                out: _DisjointWrites(buffer), workspaces: workspaces, progress: progress, batch: batch)
+            lanes.run(lanes: min(threads, (count + batch - 1) / batch), work: work)
+        }
+    }
+}
+
+/// One `BatchEngine` run as its lanes see it: each lane takes the next batch of requests from a
+/// shared counter and computes them in place in their result slots.
+struct _BatchRun<Source: _SymbolColumnsSource>: _LaneWork, ~Copyable {
+    let source: Source
+    let requests: [SymbolRequest]
+    let asOf: AsOf
+    let parameters: AnalysisParameters
+    let out: _DisjointWrites<SymbolMetrics>
+    let workspaces: _WorkspaceSlots
+    let progress: (@Sendable (Int) -> Void)?
+    let batch: Int
+    let next = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+
+    func perform(lane: Int) {
+        let workspace = workspaces[lane]
+        let count = requests.count
+        while true {
+            let first = next.wrappingAdd(batch, ordering: .relaxed).oldValue
+            if first >= count { break }
+            let last = min(count, first + batch)
+            for i in first..<last {
+                let r = requests[i]
+                source.withSymbol(r.storeIndex) { columns, range in
+                    workspace.analyzeSymbol(
+                        columns, range: range, avgADV: r.avgADV, asOf: asOf, parameters: parameters,
+                        into: &out.base[i])
                 }
             }
+            let finished = done.wrappingAdd(last - first, ordering: .relaxed).newValue
+            progress?(finished)
         }
-        return results
     }
 }
 

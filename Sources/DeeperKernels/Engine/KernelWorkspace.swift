@@ -31,15 +31,38 @@ public final class KernelWorkspace {
         _ columns: PrintColumns, range: Range<Int>, avgADV: ExactDecimal?, asOf: AsOf,
         parameters: AnalysisParameters, kernels: KernelSet = .all
     ) -> SymbolMetrics {
+        var metrics = SymbolMetrics.unset
+        analyzeSymbol(
+            columns, range: range, avgADV: avgADV, asOf: asOf, parameters: parameters, kernels: kernels,
+            into: &metrics)
+        return metrics
+    }
+
+    /// `analyzeSymbol(_:range:avgADV:asOf:parameters:kernels:)` written over `metrics` in place:
+    /// the batch engine passes its result slot, so the 1.1 KB of metrics are built where they
+    /// stay rather than copied out through the column closures.
+    ///
+    /// - Parameters:
+    ///   - columns: the print columns.
+    ///   - range: the symbol's slice of `columns` (eligible prints in print order).
+    ///   - avgADV: the symbol's `avg_adv`; nil when unknown (then nothing is excluded from RWVAP).
+    ///   - asOf: "now" (SPEC §4); `.last` resolves to the time of the symbol's last print.
+    ///   - parameters: rules, calendar and whether to produce `top_prices`.
+    ///   - kernels: which kernels to run; the others' metrics stay empty.
+    ///   - metrics: overwritten whole with the symbol's metrics (what it held before is ignored).
+    public func analyzeSymbol(
+        _ columns: PrintColumns, range: Range<Int>, avgADV: ExactDecimal?, asOf: AsOf,
+        parameters: AnalysisParameters, kernels: KernelSet = .all, into metrics: inout SymbolMetrics
+    ) {
         precondition(range.lowerBound >= 0 && range.upperBound <= columns.count)
-        return columns.time.withUnsafeBufferPointer { time in
+        columns.time.withUnsafeBufferPointer { time in
             columns.price.withUnsafeBufferPointer { price in
                 columns.size.withUnsafeBufferPointer { size in
                     columns.weight.withUnsafeBufferPointer { weight in
                         analyzeUnsafe(
                             time: time.baseAddress!, price: price.baseAddress!, size: size.baseAddress!,
                             weight: weight.baseAddress!, range: range, avgADV: avgADV, asOf: asOf,
-                            parameters: parameters, kernels: kernels, columns: columns)
+                            parameters: parameters, kernels: kernels, columns: columns, into: &metrics)
                     }
                 }
             }
@@ -77,8 +100,9 @@ public final class KernelWorkspace {
     func analyzeUnsafe(
         time: UnsafePointer<Int64>, price: UnsafePointer<Int64>, size: UnsafePointer<Int32>,
         weight: UnsafePointer<Int32>, range: Range<Int>, avgADV: ExactDecimal?, asOf: AsOf,
-        parameters: AnalysisParameters, kernels: KernelSet, columns: PrintColumns
-    ) -> SymbolMetrics {
+        parameters: AnalysisParameters, kernels: KernelSet, columns: PrintColumns,
+        into out: inout SymbolMetrics
+    ) {
         let rules = parameters.rules
         let calendar = parameters.calendar
         let limit = MetricsAssembly.effectiveSizeLimit(avgADV: avgADV, rules: rules)
@@ -88,7 +112,10 @@ public final class KernelWorkspace {
         let end: Int
         switch asOf {
         case .last:
-            guard !range.isEmpty else { return .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail) }
+            guard !range.isEmpty else {
+                out = .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail)
+                return
+            }
             end = range.upperBound
             now = time[end - 1]
         case .instant(let t):
@@ -97,7 +124,10 @@ public final class KernelWorkspace {
         }
         var start = range.lowerBound
         if rules.historyCap > 0 { start = max(start, end - rules.historyCap) }
-        guard start < end else { return .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail) }
+        guard start < end else {
+            out = .noHistory(avgADV: avgADV, rules: rules, detail: parameters.detail)
+            return
+        }
         let lastPrice = price[end - 1]
 
         // Every window's start: the first index of its suffix of history. One calendar lookup
@@ -132,7 +162,10 @@ public final class KernelWorkspace {
         let sweepStart = kernels.contains(.grpan) ? starts[sweepOrder[GRPANWindow.count - 1]] : end
         let (lowest, highest) = Self.priceBoundsUnsafe(price, sweepStart..<end)
         let width = sweepStart < end ? Int(highest - lowest) + 1 : 1
-        guard width <= Self.maxDenseSpan else { return fallBackToReference(columns, range, avgADV, asOf, parameters) }
+        guard width <= Self.maxDenseSpan else {
+            out = fallBackToReference(columns, range, avgADV, asOf, parameters)
+            return
+        }
         if width > histogram.capacity { histogram.grow(to: width) }
         var sweepStarts = InlineArray<7, Int>(repeating: 0)
         for k in sweepOrder.indices { sweepStarts[k] = starts[sweepOrder[k]] }
@@ -164,34 +197,39 @@ public final class KernelWorkspace {
             sums[slot: slot] = running
         }
 
-        var grpan = InlineArray<7, GRPANWindowMetrics>(repeating: .empty)
-        for k in sweepOrder.indices where kernels.contains(.grpan) {
+        // Every field of `out` is assigned below, each window in its slot, so nothing is built
+        // elsewhere and copied in.
+        for k in sweepOrder.indices {
+            guard kernels.contains(.grpan) else {
+                out.grpan[k] = .empty
+                continue
+            }
             let w = sweepOrder[k]
             let s = starts[w]
             let band = sweepModes[k].map {
                 _GRPANHistogram.bandCountUnsafe(
                     price: price, range: s..<end, center: $0, band: rules.concentrationRangeTicks)
             } ?? 0
-            grpan[w.rawValue] = MetricsAssembly.grpanWindow(
+            out.grpan[w.rawValue] = MetricsAssembly.grpanWindow(
                 mode: sweepModes[k], printCount: end - s, realLotCount: sums[w].volume, bandCount: band)
         }
-        MetricsAssembly.linkGRPANDeviations(&grpan, lastPrice: lastPrice)
+        MetricsAssembly.linkGRPANDeviations(&out.grpan, lastPrice: lastPrice)
         let reported = RWVAPReported(avgADV: avgADV, multiplier: rules.extremeMultiplier)
-        let emptyRWVAP = MetricsAssembly.rwvapWindow(RWVAPSums(), lastPrice: lastPrice, reported: reported, rules: rules)
-        var rwvap = InlineArray<3, RWVAPWindowMetrics>(repeating: emptyRWVAP)
-        for w in RWVAPWindow.all where kernels.contains(.rwvap) && starts[w] < end {
-            rwvap[w.rawValue] = MetricsAssembly.rwvapWindow(
-                sums[w].rwvap, lastPrice: lastPrice, reported: reported, rules: rules)
+        for w in RWVAPWindow.all {
+            out.rwvap[w.rawValue] = MetricsAssembly.rwvapWindow(
+                kernels.contains(.rwvap) && starts[w] < end ? sums[w].rwvap : RWVAPSums(),
+                lastPrice: lastPrice, reported: reported, rules: rules)
         }
         let candidates = max(start, end - rules.srpanCandidates)..<end
-        let srpan = kernels.contains(.srpan)
+        out.srpan = kernels.contains(.srpan)
             ? MetricsAssembly.srpan(srpan.aggregates(price: price, size: size, range: candidates, rules: rules), rules: rules)
             : .empty
-        return SymbolMetrics(
-            asOf: now, lastPrice: lastPrice, tickCount: end - start,
-            god: MetricsAssembly.god(grpan, lastPrice: lastPrice),
-            rod: MetricsAssembly.rod(rwvap, lastPrice: lastPrice), grpan: grpan, rwvap: rwvap, srpan: srpan,
-            topPrices: parameters.detail && kernels.contains(.grpan) ? detailTopPrices(columns, starts: starts, end: end) : nil)
+        out.asOf = now
+        out.lastPrice = lastPrice
+        out.tickCount = end - start
+        out.god = MetricsAssembly.god(out.grpan, lastPrice: lastPrice)
+        out.rod = MetricsAssembly.rod(out.rwvap, lastPrice: lastPrice)
+        out.topPrices = parameters.detail && kernels.contains(.grpan) ? detailTopPrices(columns, starts: starts, end: end) : nil
     }
 
     /// Detail mode's `top_prices` of every GRPAN window (allocates: detail mode only).

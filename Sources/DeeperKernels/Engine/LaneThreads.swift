@@ -12,7 +12,11 @@ import Synchronization
 /// thread hand-offs; otherwise it waits, keeping its own priority (an unprivileged thread could
 /// not raise it back after lowering it).
 ///
-/// `@unchecked Sendable`: `body` is written by `run` before the lanes are woken and cleared
+/// Work is handed to the lanes as a pointer to the caller's `_LaneWork` (one word, held in the
+/// existential's inline buffer), so a run allocates nothing: a closure made escaping with
+/// `withoutActuallyEscaping` costs a 32-byte heap context per run.
+///
+/// `@unchecked Sendable`: `work` is written by `run` before the lanes are woken and cleared
 /// after every woken lane has signalled `finished`; the semaphores order those accesses, and
 /// `threadsStarted` keeps two `run`s from overlapping.
 final class _LaneThreads: @unchecked Sendable {
@@ -22,7 +26,7 @@ final class _LaneThreads: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// Whether the threads were started; held for a whole run, so runs take turns.
     private let threadsStarted = Mutex<Bool>(false)
-    private var body: ((Int) -> Void)?
+    private var work: (any _LaneWork)?
     private let exiting = Atomic<Bool>(false)
     /// Lanes whose priority the system refused (reported, never fatal).
     let refusedPriority = Atomic<Int>(0)
@@ -36,22 +40,33 @@ final class _LaneThreads: @unchecked Sendable {
     }
 
     /// Runs `body(lane)` for every lane in `0..<lanes` on the lane threads, and returns when
-    /// all have returned.
+    /// all have returned (allocates a closure context: for tests and diagnostics, not hot paths).
     func run(lanes: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in run(lanes: lanes, work: _ClosureWork(body: body)) }
+    }
+
+    /// Runs `work.perform(lane:)` for every lane in `0..<lanes` on the lane threads, and returns
+    /// when all have returned; allocates nothing once the threads are started.
+    func run<Work: _LaneWork & ~Copyable>(lanes: Int, work: borrowing Work) {
+        withUnsafePointer(to: work) { run(lanes: lanes, borrowed: _BorrowedWork(work: $0)) }
+    }
+
+    private func run(lanes: Int, borrowed: some _LaneWork) {
         precondition(lanes <= count, "more lanes than threads")
         threadsStarted.withLock { started in
             if !started {
                 for lane in 0..<count { DedicatedThread.start(name: "deeper-lane-\(lane)") { self.laneLoop(lane) } }
+                // Wait until every thread is named and prioritized: their start-up (which
+                // allocates) is over before the first run, not racing it.
+                for _ in 0..<count { finished.wait() }
                 started = true
             }
             let first = callerRunsAtPriority() ? 1 : 0
-            withoutActuallyEscaping(body) { body in
-                self.body = body
-                for lane in first..<lanes { wake[lane].signal() }
-                if first == 1 { body(0) }
-                for _ in first..<lanes { finished.wait() }
-                self.body = nil
-            }
+            self.work = borrowed
+            for lane in first..<lanes { wake[lane].signal() }
+            if first == 1 { borrowed.perform(lane: 0) }
+            for _ in first..<lanes { finished.wait() }
+            self.work = nil
         }
     }
 
@@ -66,10 +81,11 @@ final class _LaneThreads: @unchecked Sendable {
         liveThreads.add(1, ordering: .relaxed)
         defer { liveThreads.subtract(1, ordering: .relaxed) }
         if !priority.applyToCurrentThread() { refusedPriority.add(1, ordering: .relaxed) }
+        finished.signal()
         while true {
             wake[lane].wait()
             if exiting.load(ordering: .acquiring) { return }
-            body!(lane)
+            work!.perform(lane: lane)
             finished.signal()
         }
     }
@@ -81,4 +97,23 @@ final class _LaneThreads: @unchecked Sendable {
             if started { for w in wake { w.signal() } }
         }
     }
+}
+
+/// What `_LaneThreads` runs: `perform(lane:)` is called once for each lane, on that lane's thread.
+protocol _LaneWork: ~Copyable {
+    /// This lane's share of the work.
+    func perform(lane: Int)
+}
+
+/// A `_LaneWork` lent by pointer: one word, so storing it in an `any _LaneWork` allocates nothing.
+/// Valid only inside the lender's `withUnsafePointer`, which lasts the whole `_LaneThreads.run`.
+struct _BorrowedWork<Work: _LaneWork & ~Copyable>: _LaneWork {
+    let work: UnsafePointer<Work>
+    func perform(lane: Int) { work.pointee.perform(lane: lane) }
+}
+
+/// A closure as `_LaneWork`.
+struct _ClosureWork: _LaneWork {
+    let body: (Int) -> Void
+    func perform(lane: Int) { body(lane) }
 }

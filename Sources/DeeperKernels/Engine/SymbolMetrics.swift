@@ -67,6 +67,17 @@ public enum AsOf: Sendable, Equatable {
 }
 
 extension SymbolMetrics {
+    /// A placeholder for in-place computation to overwrite: every window empty, no history.
+    static let unset = SymbolMetrics(
+        asOf: nil, lastPrice: nil, tickCount: 0, god: nil, rod: nil,
+        grpan: InlineArray(repeating: .empty),
+        rwvap: InlineArray(
+            repeating: RWVAPWindowMetrics(
+                rwvap: nil, status: .insufficientData, totalVolume: 0, effectivePrintCount: 0,
+                excludedPrintCount: 0, excludedVolume: 0, excludedVolumeRatio: 0, deviationVsLast: nil,
+                avgADV: nil, extremeThreshold: nil)),
+        srpan: .empty)
+
     /// A symbol with no history: nulls everywhere, RWVAP still reporting avg_adv (SPEC §10.1);
     /// in detail mode every window's `topPrices` is an empty list.
     public static func noHistory(avgADV: ExactDecimal?, rules: Rules, detail: Bool = false) -> SymbolMetrics {
