@@ -66,13 +66,16 @@ struct WorkerBench: ParsableCommand {
 
     /// 1. Feeds the universe dataset (482 symbols, 5 trading days) and its avg_adv.
     func feed(_ redis: RedisConnection) throws {
-        let clock = ContinuousClock()
-        let market = SyntheticMarket(.universe)
+        try feed(redis, SyntheticMarket(.universe), label: "feed")
+    }
+
+    /// Appends every print of `market` to the stream as the feed does, then its avg_adv, and
+    /// says how fast.
+    func feed(_ redis: RedisConnection, _ market: SyntheticMarket, label: String) throws {
         let raw = market.rawPrints()
-        let calendar = AnalysisParameters().calendar
-        let retention = Feed.retentionStartMilliseconds(calendar: calendar, now: WallClock.now())
+        let retention = Feed.retentionStartMilliseconds(calendar: AnalysisParameters().calendar, now: WallClock.now())
         var fed = 0
-        let feedStart = clock.now
+        let feedStart = ContinuousClock.now
         var i = 0
         while i < raw.prints.count {
             let end = min(raw.prints.count, i + Feed.batchSize)
@@ -81,10 +84,10 @@ struct WorkerBench: ParsableCommand {
                 retentionStartMilliseconds: retention)
             i = end
         }
-        let feedSeconds = feedStart.duration(to: clock.now).seconds
+        let feedSeconds = feedStart.duration(to: .now).seconds
         _ = try Feed.loadUniverse(
             redis, market.universe.map { UniverseEntry(symbol: $0.name, avgADV: $0.avgADV, group: $0.group) })
-        print("feed: \(fed) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(fed) / feedSeconds)) prints/s")
+        print("\(label): \(fed) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(fed) / feedSeconds)) prints/s")
     }
 
     /// 2. Latency of a whole-universe job.
@@ -148,25 +151,10 @@ struct WorkerBench: ParsableCommand {
 
     /// 5. All-symbol jobs over 2,000 symbols, on a stream that holds only them.
     func scale(_ redis: RedisConnection) throws {
-        let retention = Feed.retentionStartMilliseconds(calendar: AnalysisParameters().calendar, now: WallClock.now())
         let market = SyntheticMarket(.init(symbols: 2000, tradingDays: 5, printsPerSymbolDay: scalePrintsPerDay))
-        let raw = market.rawPrints()
         // The worker notices the stream was replaced and rebuilds its history from the new one.
         _ = try redis.pipeline([["DEL", RedisKeys.prints, RedisKeys.symbols, RedisKeys.avgADV]])
-        var i = 0
-        let clock = ContinuousClock()
-        let feedStart = clock.now
-        while i < raw.prints.count {
-            let end = min(raw.prints.count, i + Feed.batchSize)
-            try Feed.append(
-                redis, prints: raw.prints[i..<end], symbols: raw.symbols, venues: raw.venues,
-                retentionStartMilliseconds: retention)
-            i = end
-        }
-        let feedSeconds = feedStart.duration(to: clock.now).seconds
-        _ = try Feed.loadUniverse(
-            redis, market.universe.map { UniverseEntry(symbol: $0.name, avgADV: $0.avgADV, group: $0.group) })
-        print("scale feed: \(raw.prints.count) prints of \(raw.symbols.count) symbols in \(fmt(feedSeconds)) s = \(Int(Double(raw.prints.count) / feedSeconds)) prints/s")
+        try feed(redis, market, label: "scale feed")
         _ = try Self.runJob(redis, symbols: nil)  // waits until the worker has the new stream
 
         // Followed as `deeper submit --wait` does: the completed event, then the result read
@@ -191,7 +179,7 @@ struct WorkerBench: ParsableCommand {
         }
         toEvent.sort()
         toSummary.sort()
-        print("latency (\(raw.symbols.count)-symbol job, LPUSH → completed event, \(scaleJobs) jobs): median \(fmt(toEvent[toEvent.count / 2])) ms, p90 \(fmt(toEvent[toEvent.count * 9 / 10])) ms; → summary of its \(resultBytes / 1000) KB result read: median \(fmt(toSummary[toSummary.count / 2])) ms")
+        print("latency (\(market.universe.count)-symbol job, LPUSH → completed event, \(scaleJobs) jobs): median \(fmt(toEvent[toEvent.count / 2])) ms, p90 \(fmt(toEvent[toEvent.count * 9 / 10])) ms; → summary of its \(resultBytes / 1000) KB result read: median \(fmt(toSummary[toSummary.count / 2])) ms")
 
         // Memory: the worker's resident set (same host: its heartbeat names its pid) and Redis's.
         let entries = try redis.command(["XLEN", RedisKeys.prints]).int ?? 0
