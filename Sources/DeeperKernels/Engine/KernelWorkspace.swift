@@ -198,7 +198,12 @@ public final class KernelWorkspace {
         }
 
         // Every field of `out` is assigned below, each window in its slot, so nothing is built
-        // elsewhere and copied in.
+        // elsewhere and copied in. Windows nest (latest first), and most share their mode with
+        // the next narrower one: then the band count only extends the narrower window's count
+        // over the prints between the two starts.
+        var bandCenter: Int64? = nil
+        var bandFrom = end
+        var band = 0
         for k in sweepOrder.indices {
             guard kernels.contains(.grpan) else {
                 out.grpan[k] = .empty
@@ -206,12 +211,19 @@ public final class KernelWorkspace {
             }
             let w = sweepOrder[k]
             let s = starts[w]
-            let band = sweepModes[k].map {
-                _GRPANHistogram.bandCountUnsafe(
-                    price: price, range: s..<end, center: $0, band: rules.concentrationRangeTicks)
-            } ?? 0
+            if let mode = sweepModes[k] {
+                if mode != bandCenter {
+                    bandCenter = mode
+                    bandFrom = end
+                    band = 0
+                }
+                band += _GRPANHistogram.bandCountUnsafe(
+                    price: price, range: s..<bandFrom, center: mode, band: rules.concentrationRangeTicks)
+                bandFrom = s
+            }
             out.grpan[w.rawValue] = MetricsAssembly.grpanWindow(
-                mode: sweepModes[k], printCount: end - s, realLotCount: sums[w].volume, bandCount: band)
+                mode: sweepModes[k], printCount: end - s, realLotCount: sums[w].volume,
+                bandCount: sweepModes[k] == nil ? 0 : band)
         }
         MetricsAssembly.linkGRPANDeviations(&out.grpan, lastPrice: lastPrice)
         let reported = RWVAPReported(avgADV: avgADV, multiplier: rules.extremeMultiplier)

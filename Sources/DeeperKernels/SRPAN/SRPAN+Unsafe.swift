@@ -56,13 +56,24 @@ struct _SRPANAccumulator: ~Copyable {
         let fullSizes = rules.srpanFullWeightSizes
         let fullWeight = rules.srpanFullWeight
         let otherWeight = rules.srpanOtherWeight
+        // One to four full-weight sizes (3 by default) are tested in one SIMD compare; the spare
+        // lanes repeat the first size, so they match nothing new.
+        let fitsLanes = (1...4).contains(fullSizes.count)
+        var fullLanes = SIMD4<Int32>(repeating: fullSizes.first ?? 0)
+        if fitsLanes { for (k, f) in fullSizes.enumerated() { fullLanes[k] = f } }
         fullSizes.withUnsafeBufferPointer { full in
             for k in 0..<n {
                 let i = range.lowerBound &+ k
-                let cent = (price[i] + 50) / 100  // half up: prices are positive
+                // Half up, in unsigned arithmetic: prices are positive, so this equals the signed
+                // `(price + 50) / 100` and spares the division's sign fix-up.
+                let cent = Int64(bitPattern: UInt64(bitPattern: price[i] &+ 50) / 100)
                 let s = size[i]
                 var isFull = false
-                for f in full where f == s { isFull = true }
+                if fitsLanes {
+                    isFull = any(fullLanes .== SIMD4(repeating: s))
+                } else {
+                    for f in full where f == s { isFull = true }
+                }
                 let w = isFull ? fullWeight : otherWeight
                 candidateCents[k] = cent
                 candidateWeights[k] = w

@@ -6,16 +6,22 @@ import Testing
 @Suite struct SRPANTests {
     /// Random candidates around one price: sub-penny prices that round either way, cents tied on
     /// weight, clusters at and around the separation, every count from none to past the default
-    /// 30 candidates, and rules with wider windows and bands.
+    /// 30 candidates, and rules with wider windows and bands or other full-weight sizes.
     @Test func accumulatorEqualsReference() async {
         await propertyCheck(count: 400, input: Gen.uint64(), Gen.int(in: 0...80)) { seed, count in
             var rng = SplitMix64(seed: seed)
             var rules = Rules()
-            switch rng.next() % 4 {
+            switch rng.next() % 5 {
             case 0: rules.srpanCandidates = Int(rng.next() % UInt64(SRPANScratch.capacity)) + 1
             case 1:
                 rules.srpanConfidenceCents = Int64(rng.next() % 10)
                 rules.srpanSeparationCents = Int64(rng.next() % 12)
+            case 2:
+                // None to six full-weight sizes: the accumulator's SIMD compare takes one to four,
+                // a plain loop the rest.
+                rules.srpanFullWeightSizes = (0..<Int(rng.next() % 7)).map { _ in
+                    [Int32(100), 200, 300, 50, 150, 1000, 7][Int(rng.next() % 7)]
+                }
             default: break
             }
             let base = Int64(rng.next() % 400_000) + 1000
