@@ -42,7 +42,7 @@ import Testing
                 #expect(try await page.waitFor("\(rows) === 36"), "table did not fill from /live")
                 let summary = try await page.evaluate("document.getElementById('summary').textContent") as? String ?? ""
                 #expect(summary.hasPrefix("Live · 36 symbols · as of "), "\(summary)")
-                #expect(await eventually { server.hub.liveListenerCount == 1 })
+                #expect(await eventually { server.hub.liveListenerCount == 1 && server.subscriber.isSubscribed })
 
                 // Updates in three publishes, as the worker sends them.
                 let groups = stride(from: 0, to: changed.count, by: (changed.count + 2) / 3).map {
@@ -52,7 +52,10 @@ import Testing
                     try h.publishLive(group.reduce(into: [:]) { $0[$1] = later[$1] }, asOf: LiveFixture.laterAsOf)
                     try await Task.sleep(for: .milliseconds(150))
                 }
-                #expect(try await page.waitFor("Number(document.body.dataset.liveUpdates || 0) >= \(groups.count)"))
+                // The relay and each client's mailbox coalesce publishes that arrive close together (on a
+                // loaded machine the three may reach the page as one), so count at least one; the
+                // cells below prove every change arrived.
+                #expect(try await page.waitFor("Number(document.body.dataset.liveUpdates || 0) >= 1"))
                 // Every changed row shows its new tick count, in place (36 rows still).
                 for s in changed {
                     let ticks = try #require((try JSONSerialization.jsonObject(with: Data(later[s]!.utf8)) as? [String: Any])?["tick_count"] as? Int)
