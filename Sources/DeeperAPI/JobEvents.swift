@@ -96,8 +96,9 @@ final class JobEventHub: Sendable {
 /// The one subscriber connection, to `deeper_analysis:events` and
 /// `deeper_analysis:live_updates`: a thread of its own in a blocking hiredis `SUBSCRIBE` loop,
 /// handing each job event to the hub (counted by status for `/metrics`) and each live notice to
-/// the relay. When Redis goes away it reconnects with back-off (100 ms doubling to 5 s), then
-/// tells live listeners to read the live rows again (notices sent meanwhile are lost).
+/// the relay. When Redis goes away it reconnects with back-off (100 ms doubling to 5 s). Each time
+/// the subscription becomes live, the first time included, it tells live listeners to read the
+/// live rows again: notices sent before it was live are lost.
 final class JobEventSubscriber: Service, Sendable {
     private let configuration: RedisConfiguration
     private let hub: JobEventHub
@@ -147,8 +148,11 @@ final class JobEventSubscriber: Service, Sendable {
                         backOff.reset()
                         if outageLogged {
                             logger.notice("Subscribed to \(channels.joined(separator: " and ")) again")
-                            hub.requestLiveResync()
                         }
+                        // A live socket open before this moment read its rows while notices could
+                        // not reach it (Redis was away, or the server had just started): every
+                        // subscription, the first too, tells live sockets to read them again.
+                        hub.requestLiveResync()
                         outageLogged = false
                     case .message where message.channel.elementsEqual(RedisKeys.liveUpdates.utf8):
                         if let notice = LiveUpdateNotice(message.payload) { relay.notice(notice) }

@@ -144,8 +144,9 @@ enum LiveDocuments {
         return w.text
     }
 
-    /// The WebSocket message that tells a client it may have missed updates (the API lost its
-    /// subscription for a while) and should read `GET /live` again.
+    /// The WebSocket message that tells a client it may have missed updates (the API's
+    /// subscription became live after the client opened: at start, or after Redis was away) and
+    /// should read `GET /live` again.
     static let resync = #"{"type":"live_resync"}"#
 
     static func noRow(_ symbol: String) -> String {
