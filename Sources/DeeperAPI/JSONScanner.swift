@@ -1,3 +1,5 @@
+import DeeperData
+
 /// A JSON value whose numbers keep their text.
 ///
 /// `JSONSerialization` turns `24.905` into a `Double` (or a platform-dependent `NSNumber`),
@@ -135,7 +137,7 @@ struct JSONScanner {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
-        default: throw error("unexpected character \(Self.show(b))")
+        default: throw error("unexpected character \(JSONEscape.show(b))")
         }
     }
 
@@ -178,7 +180,7 @@ struct JSONScanner {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
         for k in 0..<count where bytes[index + k] != word.utf8Start[k] {
-            throw error("unexpected character \(Self.show(bytes[index]))")
+            throw error("unexpected character \(JSONEscape.show(bytes[index]))")
         }
         index += count
     }
@@ -223,7 +225,6 @@ struct JSONScanner {
                 return text
             case UInt8(ascii: "\\"):
                 out.append(contentsOf: bytes[runStart..<index])
-                index += 1
                 try escape(into: &out)
                 runStart = index
             case 0..<0x20:
@@ -235,52 +236,12 @@ struct JSONScanner {
     }
 
     private mutating func escape(into out: inout [UInt8]) throws(JSONSyntaxError) {
-        guard let e = peek else { throw error("unterminated string") }
-        index += 1
-        switch e {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try hex4()
-            if (0xD800..<0xDC00).contains(scalar) {
-                // A high surrogate must be followed by an escaped low one.
-                guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")) else {
-                    throw error("unpaired surrogate in \\u escape")
-                }
-                let low = try hex4()
-                guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate in \\u escape") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00..<0xE000).contains(scalar) {
-                throw error("unpaired surrogate in \\u escape")
-            }
-            // Safe: every value here is a Unicode scalar (surrogates were paired or refused).
-            out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
-        default:
-            index -= 1  // Point at the escaped character.
-            throw error("invalid escape \\\(Self.show(e))")
+        do {
+            index = try JSONEscape.decode(bytes, backslashAt: index, into: &out)
+        } catch {
+            index = error.offset
+            throw self.error(error.reason)
         }
-    }
-
-    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error("unterminated \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let b = bytes[index]
-            let digit: UInt32
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - UInt8(ascii: "A") + 10)
-            default: throw error("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | digit
-            index += 1
-        }
-        return value
     }
 
     // MARK: - Errors
@@ -294,9 +255,5 @@ struct JSONScanner {
             lineStart = k + 1
         }
         return JSONSyntaxError(line: line, column: index - lineStart + 1, reason: reason)
-    }
-
-    private static func show(_ b: UInt8) -> String {
-        (0x20..<0x7F).contains(b) ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x\(String(b, radix: 16))"
     }
 }

@@ -199,55 +199,6 @@ struct _JSONSkimmer {
         guard skipString(), at - 1 <= bytes.count else { return nil }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<(at - 1)])
         guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
-        return Self.unescape(raw)
-    }
-
-    /// A JSON string's body with its escapes resolved (`\uXXXX` pairs included); `nil` for a
-    /// malformed escape.
-    static func unescape(_ raw: UnsafeRawBufferPointer) -> String? {
-        var out: [UInt8] = []
-        var i = 0
-        func hex4(_ at: Int) -> UInt32? {
-            guard at + 4 <= raw.count else { return nil }
-            var v: UInt32 = 0
-            for b in raw[at..<(at + 4)] {
-                guard let d = Character(UnicodeScalar(b)).hexDigitValue else { return nil }
-                v = v << 4 | UInt32(d)
-            }
-            return v
-        }
-        while i < raw.count {
-            let b = raw[i]
-            i += 1
-            guard b == UInt8(ascii: "\\") else {
-                out.append(b)
-                continue
-            }
-            guard i < raw.count else { return nil }
-            let e = raw[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                guard var scalar = hex4(i) else { return nil }
-                i += 4
-                // A high surrogate must be followed by `\u` and a low one.
-                if scalar >= 0xD800 && scalar < 0xDC00, i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"),
-                    raw[i + 1] == UInt8(ascii: "u"), let low = hex4(i + 2), low >= 0xDC00 && low < 0xE000
-                {
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                }
-                guard let u = UnicodeScalar(scalar) else { return nil }
-                out.append(contentsOf: String(Character(u)).utf8)
-            default: return nil
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        return (try? JSONEscape.unescape(raw)).map { String(decoding: $0, as: UTF8.self) }
     }
 }
