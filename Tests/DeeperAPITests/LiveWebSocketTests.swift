@@ -142,10 +142,7 @@ struct LiveWebSocketTests {
                 group.addTask {
                     try await client.ws("/ws?live=1") { inbound, _, _ in
                         for try await message in inbound.messages(maxSize: 1 << 24) {
-                            guard case .text(let text) = message,
-                                let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                                let rows = object["rows"] as? [String: [String: Any]]
-                            else { continue }
+                            guard case .text(let text) = message, let rows = try liveRows(text) else { continue }
                             seen.messages.add(1, ordering: .relaxed)
                             let ticks = rows.mapValues { $0["tick_count"] as? Int ?? -1 }
                             seen.newest.withLock { newest in
@@ -198,10 +195,7 @@ struct LiveWebSocketTests {
                     group.addTask {
                         try await client.ws("/ws?live=1") { inbound, _, _ in
                             for try await message in inbound.messages(maxSize: 1 << 24) {
-                                guard case .text(let text) = message,
-                                    let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                                    let rows = object["rows"] as? [String: [String: Any]]
-                                else { continue }
+                                guard case .text(let text) = message, let rows = try liveRows(text) else { continue }
                                 let now = ContinuousClock.now
                                 let ticks = Set(rows.values.compactMap { $0["tick_count"] as? Int })
                                 arrivals.at.withLock { at in for k in ticks { at[k, default: []].append(now) } }
@@ -271,4 +265,10 @@ struct LiveWebSocketTests {
         #expect(!DeeperAPIServer.wantsLive("token=live%3D1"))
         #expect(!DeeperAPIServer.wantsLive("live=0"))
     }
+}
+
+/// The `rows` of a live message, by symbol (nil for any other message: a job event, a resync).
+private func liveRows(_ text: String) throws -> [String: [String: Any]]? {
+    let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    return object?["rows"] as? [String: [String: Any]]
 }
