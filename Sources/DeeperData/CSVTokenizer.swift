@@ -261,9 +261,9 @@ struct _UnsafeCSVTokenizer: ~Copyable {
     }
 
     /// The fields of the next record when it is simple, found a word at a time: exactly `width`
-    /// unquoted fields, no quote, CR or field-edge space anywhere, ending with an LF. Writes the
-    /// offset of each field's end (its `,` or the LF) to `ends[0..<width]` and returns the LF's
-    /// offset; nil for any other record (or an input under 8 bytes), having changed nothing, so
+    /// unquoted fields, no quote or field-edge space anywhere, ending with an LF or CR LF. Writes
+    /// the offset of each field's end (its `,`, the LF or the CR) to `ends[0..<width]` and
+    /// returns the LF's offset; nil for any other record (or an input under 8 bytes), having changed nothing, so
     /// that `nextRecord` reads it. What it finds is what `nextRecord` would: a property test
     /// holds the two equal.
     ///
@@ -304,10 +304,21 @@ struct _UnsafeCSVTokenizer: ~Copyable {
                     guard field &+ 1 == width else { return nil }
                     ends[field] = j
                     return j
+                case _cr:
+                    // CR LF ends the record as LF does; a CR at the input's end too (left to
+                    // `nextRecord`); any other CR is text.
+                    if j &+ 1 == n { return nil }
+                    if p[j &+ 1] == _lf {
+                        guard field &+ 1 == width else { return nil }
+                        ends[field] = j
+                        return j &+ 1
+                    }
                 case _space:
                     // A space at a field's edge is trimmed: left to `nextRecord`.
-                    if j == fieldStart || j &+ 1 == n || p[j &+ 1] == _comma || p[j &+ 1] == _lf { return nil }
-                case _quote, _cr:
+                    if j == fieldStart || j &+ 1 == n || p[j &+ 1] == _comma || p[j &+ 1] == _lf || p[j &+ 1] == _cr {
+                        return nil
+                    }
+                case _quote:
                     return nil
                 default:
                     continue
