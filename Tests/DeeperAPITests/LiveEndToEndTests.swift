@@ -29,7 +29,11 @@ import Testing
         try h.loadUniverse()
         let worker = try h.startWorker("live-e2e", ["--live", "--live-clock", "feed", "--live-refresh", "0.2"])
         defer { worker.signal(SIGKILL) }
-        let serve = try ServeProcess(h)
+        // The test's one client connection waits while headless Chromium starts, which on a
+        // loaded 2-core machine took longer than the default 30 s idle timeout: the server then
+        // closed it, and the first POST failed ("I/O on closed channel"). The timeout has its own
+        // tests (`WireSecurityTests`); here it only has to outlast the browser.
+        let serve = try ServeProcess(h, ["--idle-timeout", "600"])
         defer { serve.process.signal(SIGKILL) }
         let parts = try Self.sampleInParts(4)
         let output = DeeperProcess.repository.appendingPathComponent(".build/test-output")

@@ -2,7 +2,7 @@
 import Testing
 
 /// The per-symbol helpers of `KernelWorkspace` against their plain twins: the branch-free window
-/// search, the 32-bit price bounds and the hinted calendar lookup.
+/// search, the lane price bounds and the hinted calendar lookup.
 @Suite struct WorkspaceTwinsTests {
     /// The branch-free lower bound equals a linear scan on every sub-range of sorted times with
     /// runs of equal values, for targets below, between, on and above them.
@@ -32,30 +32,49 @@ import Testing
         }
     }
 
-    /// The 32-bit bounds equal the 64-bit twin and the standard library's, and any price outside
-    /// `0..<2^31` still gets the exact 64-bit answer.
-    @Test(arguments: [
-        [Int64](),
-        [250_000],
-        [250_000, 249_900, 250_100, 250_000],
-        [1, 999_999_999, 500],
-        [Int64(Int32.max), 1],
-        [Int64(Int32.max) + 1, 5],
-        [-3, 250_000],
-        [Int64.max, Int64.min, 0],
-    ])
-    func priceBoundsEqualTheWideTwin(_ prices: [Int64]) {
+    static let boundsCases: [[Int64]] = {
+        var cases: [[Int64]] = [
+            [], [250_000], [250_000, 249_900, 250_100, 250_000], [1, 999_999_999, 500],
+            [Int64(Int32.max), 1], [Int64(Int32.max) + 1, 5], [-3, 250_000], [Int64.max, Int64.min, 0],
+        ]
+        // Long enough for the lanes: values where Float rounds up and down, and both extremes
+        // in the lanes, in the tail, or split between them.
+        cases.append([
+            16_777_217, 999_999_999, 33_554_435, 1_073_741_823, 16_777_217, 500, 999_999_937, 2_147_483_647, 77,
+            2_147_483_583,
+        ])
+        cases.append((0..<19).map { (k: Int) -> Int64 in Int64(250_000 + (k * 7_919) % 1_000) })
+        cases.append((0..<17).map { (k: Int) -> Int64 in k == 16 ? 1_073_741_760 : Int64(123_456_789 - k) })
+        cases.append((0..<24).map { (k: Int) -> Int64 in k == 9 ? Int64(Int32.max) + 1 : 250_000 })
+        return cases
+    }()
+
+    /// The lane bounds hold every price and overshoot by at most twice the slack the exact 64-bit
+    /// twin's (which equal the standard library's), and any price outside `0..<2^31` gets the
+    /// exact 64-bit answer.
+    @Test(arguments: Self.boundsCases)
+    func priceBoundsHoldEveryPriceWithinTheSlack(_ prices: [Int64]) {
         prices.withUnsafeBufferPointer { buffer in
             let p = buffer.baseAddress ?? UnsafePointer(bitPattern: 8)!
             for lo in 0...prices.count {
                 for hi in lo...prices.count {
                     let fast = KernelWorkspace.priceBoundsUnsafe(p, lo..<hi)
                     let wide = KernelWorkspace.priceBoundsWide(p, lo..<hi)
-                    #expect(fast == wide, "\(prices) \(lo)..<\(hi)")
-                    if hi > lo {
-                        #expect(fast.0 == prices[lo..<hi].min() && fast.1 == prices[lo..<hi].max())
-                    } else {
+                    let window = prices[lo..<hi]
+                    if hi == lo {
                         #expect(fast == (Int64.max, Int64.min))
+                        #expect(wide == (Int64.max, Int64.min))
+                        continue
+                    }
+                    #expect(wide.0 == window.min() && wide.1 == window.max(), "\(prices) \(lo)..<\(hi)")
+                    if window.allSatisfy({ (0..<(1 << 31)).contains($0) }) {
+                        #expect(
+                            fast.0 <= wide.0 && fast.0 >= wide.0 - 2 * KernelWorkspace.priceBoundsSlack
+                                && fast.1 >= wide.1 && fast.1 <= wide.1 + 2 * KernelWorkspace.priceBoundsSlack,
+                            "\(prices) \(lo)..<\(hi): \(fast) against \(wide)")
+                        if hi - lo < 8 { #expect(fast == wide, "the tail alone is exact") }
+                    } else {
+                        #expect(fast == wide, "\(prices) \(lo)..<\(hi)")
                     }
                 }
             }

@@ -160,8 +160,13 @@ public final class KernelWorkspace {
         for w in GRPANWindow.all { sweepOrder[w.rawValue] = w }
         Self.sortLatestFirst(&sweepOrder) { starts[$0] }
         let sweepStart = kernels.contains(.grpan) ? starts[sweepOrder[GRPANWindow.count - 1]] : end
-        let (lowest, highest) = Self.priceBoundsUnsafe(price, sweepStart..<end)
-        let width = sweepStart < end ? Int(highest - lowest) + 1 : 1
+        var (lowest, highest) = Self.priceBoundsUnsafe(price, sweepStart..<end)
+        var width = sweepStart < end ? Int(highest - lowest) + 1 : 1
+        if width > Self.maxDenseSpan {
+            // The lane bounds may overshoot by a few ticks: only the exact span sends a symbol away.
+            (lowest, highest) = Self.priceBoundsWide(price, sweepStart..<end)
+            width = Int(highest - lowest) + 1
+        }
         guard width <= Self.maxDenseSpan else {
             out = fallBackToReference(columns, range, avgADV, asOf, parameters)
             return
@@ -263,29 +268,69 @@ public final class KernelWorkspace {
         return ReferenceKernels.analyzeSymbol(columns, range: range, avgADV: avgADV, asOf: asOf, parameters: parameters)
     }
 
-    /// The lowest and highest of `price[range]` (`(Int64.max, Int64.min)` when empty).
+    /// Bounds that hold every one of `price[range]`, each at most `2 · priceBoundsSlack` ticks
+    /// beyond the true lowest and highest price (`(Int64.max, Int64.min)` when empty).
     ///
-    /// Prices are below 2^30 ticks (the parsers' limit), so they compare as `Int32`: four to an
-    /// SSE2 register, which has no 64-bit compare. Should any price lie outside `0..<2^31` (none
-    /// is ever parsed), the 64-bit twin `priceBoundsWide` answers instead.
+    /// The GRPAN histogram needs a base at or below every price and a width that covers them,
+    /// not the exact extremes, and the exact ones are dear in SSE2: it has no 64-bit compare and
+    /// no 32-bit integer min or max. So eight prices at a time go through `Float` lanes, where
+    /// `minps`/`maxps` take four at once. A price below 2^31 converts with an error of at most 64
+    /// (a 24-bit significand), so widening the `Float` extremes by that slack holds every price,
+    /// and overshoots by at most twice it. The tail runs exactly in `Int32`. Should
+    /// any price lie outside `0..<2^31` (none is ever parsed), the exact 64-bit twin
+    /// `priceBoundsWide` answers instead.
     ///
     /// - Precondition: `range` lies within the buffer.
     @inline(__always)
     static func priceBoundsUnsafe(_ price: UnsafePointer<Int64>, _ range: Range<Int>) -> (Int64, Int64) {
+        var i = range.lowerBound
+        // Eight prices as sixteen 32-bit halves: the even lanes are the low halves (x86 is
+        // little-endian), the odd lanes the high halves, zero for any price in 0..<2^32.
+        var bitLanes = SIMD16<Int32>(repeating: 0)
+        var lowLanes = SIMD8<Float>(repeating: .infinity)
+        var highLanes = SIMD8<Float>(repeating: -.infinity)
+        let raw = UnsafeRawPointer(price)
+        while range.upperBound &- i >= 8 {
+            // Safe: i + 8 ≤ range.upperBound, inside the buffer.
+            let halves = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD16<Int32>.self)
+            bitLanes |= halves
+            let f = SIMD8<Float>(halves.evenHalf)
+            lowLanes = lowLanes.replacing(with: f, where: f .< lowLanes)
+            highLanes = highLanes.replacing(with: f, where: f .> highLanes)
+            i &+= 8
+        }
+        let vectorized = i > range.lowerBound
         var lowest = Int32.max
         var highest = Int32.min
-        var bits: Int64 = 0
-        for i in range {
+        // A high half not zero, or a low half's top bit set: that price is not in 0..<2^31.
+        let outside = bitLanes.oddHalf | (bitLanes.evenHalf & SIMD8(repeating: Int32.min))
+        var bits: Int64 = outside == .zero ? 0 : -1
+        while i < range.upperBound {
             let p = price[i]
             bits |= p
             let p32 = Int32(truncatingIfNeeded: p)
             lowest = min(lowest, p32)
             highest = max(highest, p32)
+            i &+= 1
         }
         // Some price negative or ≥ 2^31: its Int32 was not the price.
         if bits >> 31 != 0 { return priceBoundsWide(price, range) }
-        return range.isEmpty ? (Int64.max, Int64.min) : (Int64(lowest), Int64(highest))
+        if range.isEmpty { return (Int64.max, Int64.min) }
+        var low = Int64(lowest)
+        var high = Int64(highest)
+        if vectorized {
+            // Finite: at least one block went through the lanes. Both within 0..<2^31 + 64.
+            let l = lowLanes.lowHalf.replacing(with: lowLanes.highHalf, where: lowLanes.highHalf .< lowLanes.lowHalf)
+            let h = highLanes.lowHalf.replacing(with: highLanes.highHalf, where: highLanes.highHalf .> highLanes.lowHalf)
+            low = min(low, max(0, Int64(min(min(l[0], l[1]), min(l[2], l[3]))) &- priceBoundsSlack))
+            high = max(high, Int64(max(max(h[0], h[1]), max(h[2], h[3]))) &+ priceBoundsSlack)
+        }
+        return (low, high)
     }
+
+    /// The largest error of converting an `Int32` below 2^31 to `Float`, in ticks (half of its
+    /// 128-tick spacing there): `priceBoundsUnsafe` widens its lane extremes by it.
+    static let priceBoundsSlack: Int64 = 64
 
     /// `priceBoundsUnsafe` in 64 bits, for prices outside `Int32`.
     @inline(never)

@@ -69,8 +69,11 @@ extension _GRPANHistogram {
             }
             modes[k] = start == end ? nil : base + Int64(best)
         }
-        // Leave the histogram zero: clear the span when it is narrow, else only what was touched.
-        if width <= (end - i) / 4 {
+        // Leave the histogram zero: clear the whole span unless it is over 4 entries a swept
+        // print, else only what was touched. `memset` clears 32 bytes or more a cycle, the walk
+        // over touched prices about one print a cycle; on the scale set, moving the limit from
+        // a quarter of an entry a print to 4 made the whole fast path ≈ 7% faster.
+        if width <= (end - i) &* 4 {
             weight.update(repeating: 0, count: width)
         } else {
             for j in i..<end { weight[Int(truncatingIfNeeded: price[j] &- base)] = 0 }

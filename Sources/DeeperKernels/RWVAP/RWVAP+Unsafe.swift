@@ -1,15 +1,24 @@
-// RWVAP's fast path: branch-free exact segment sums the compiler vectorizes. Held equal to
+// RWVAP's fast path: exact segment sums, vectorized by the compiler, one multiply a print. Held equal to
 // `ReferenceKernels.rwvapSums` (`RWVAP+Reference.swift`) by `RWVAPTests`.
 
 extension SegmentSums {
-    /// Largest block whose split products cannot overflow a UInt64 lane (see `sumUnsafe`).
+    /// Prints whose short products (each below 2^46) sum in a UInt64 without overflow (see `sumUnsafe`).
     @usableFromInline static let blockLength = 1 << 16
+    /// Prints a run of the short pass (see `sumUnsafe`): long enough that the per-run checks
+    /// cost little, short enough that a run with an exceptional print is cheap to walk again.
+    @usableFromInline static let runLength = 64
 
-    /// Sums `price[i]`, `size[i]` for `i` in `range`, branch-free so the compiler vectorizes it.
+    /// Sums `price[i]`, `size[i]` for `i` in `range`, exactly, in about one multiply a print.
     ///
-    /// Exactness: a price is below 2^30 ticks (≤ 99999.9999) and a size below 2^31. The product
-    /// is split as `p·(s & 0xFFFF)` (< 2^46) plus `p·(s >> 16)` (< 2^45) shifted by 16; each half
-    /// is summed in UInt64 over blocks of 2^16 prints (< 2^62), then folded into Int128.
+    /// Real tapes (and the generated ones) are made of prints below 2^16 shares that are not
+    /// excluded; a print at or above the effective size limit, or of 2^16 shares or more, is an
+    /// *exception*. The vectorized short pass sums every print as if none were exceptional:
+    /// Σ size and Σ price·size (one 32×32→64 multiply), plus the OR of the run's sizes, which
+    /// bounds every size in the run. A run whose OR shows an exception is walked again by
+    /// `takeOutExceptions`, which subtracts each exception's product (the sums wrap mod 2^64, so
+    /// that restores them exactly) and accounts for it on its own: excluded, or effective with its
+    /// full product. What remains are products below 2^30 · 2^16, summed over blocks of 2^16
+    /// prints: below 2^62.
     ///
     /// - Precondition: `range` lies within both buffers; prices are in 1…999_999_999 and sizes
     ///   positive (guaranteed by the parsers).
@@ -18,43 +27,71 @@ extension SegmentSums {
         price: UnsafePointer<Int64>, size: UnsafePointer<Int32>, range: Range<Int>, effectiveSizeLimit: Int64
     ) -> SegmentSums {
         var total = SegmentSums()
-        // Sizes are positive Int32s, so `s ≤ limit` is `s ≤ min(limit, Int32.max)`, and the test
-        // can run in 32-bit lanes (SSE2 has no 64-bit compare). A negative limit excludes all.
-        let limit32 = Int32(truncatingIfNeeded: max(-1, min(effectiveSizeLimit, Int64(Int32.max))))
+        // A run whose OR of sizes is at most this has no exception: each size is at most the OR,
+        // so below 2^16 and not above the limit. A negative limit makes every print one.
+        let shortSizeBound = UInt32(truncatingIfNeeded: max(0, min(effectiveSizeLimit, 0xFFFF)))
         var blockStart = range.lowerBound
         while blockStart < range.upperBound {
-            let blockEnd = min(range.upperBound, blockStart + blockLength)
+            let blockEnd = min(range.upperBound, blockStart &+ blockLength)
             var volume: UInt64 = 0
-            var effVolume: UInt64 = 0
-            var effCount: UInt64 = 0
-            var low: UInt64 = 0
-            var high: UInt64 = 0
-            for i in blockStart..<blockEnd {
-                let s32 = size[i]
-                let s = UInt64(UInt32(bitPattern: s32))
-                // Prices fit 30 bits: going through UInt32 lets the compiler use 32×32→64 multiplies.
-                let p = UInt64(UInt32(truncatingIfNeeded: price[i]))
-                // All-ones when effective, zero when excluded, without a branch: the sign of
-                // limit − s (in −2^31 ..< 2^31 for s in 1...Int32.max, limit in −1...Int32.max).
-                let keep = ~UInt64(bitPattern: Int64((limit32 &- s32) >> 31))
-                volume &+= s
-                effVolume &+= s & keep
-                effCount &+= keep & 1
-                // Safe: both products and their block sums stay below 2^63 (see above).
-                low &+= p &* (s & 0xFFFF) & keep
-                high &+= p &* (s >> 16) & keep
+            var priceVolume: UInt64 = 0
+            var exceptions = RWVAPSums()
+            var runStart = blockStart
+            while runStart < blockEnd {
+                let runEnd = min(blockEnd, runStart &+ runLength)
+                var runVolume: UInt64 = 0
+                var runPriceVolume: UInt64 = 0
+                var sizeBits: UInt32 = 0
+                for i in runStart..<runEnd {
+                    let s = UInt64(UInt32(bitPattern: size[i]))
+                    // Prices fit 30 bits: going through UInt32 makes it a 32×32→64 multiply.
+                    let p = UInt64(UInt32(truncatingIfNeeded: price[i]))
+                    sizeBits |= UInt32(truncatingIfNeeded: s)
+                    runVolume &+= s
+                    runPriceVolume &+= p &* s
+                }
+                volume &+= runVolume
+                priceVolume &+= runPriceVolume
+                if sizeBits > shortSizeBound {
+                    takeOutExceptions(
+                        price: price, size: size, range: runStart..<runEnd, shortSizeBound: shortSizeBound,
+                        effectiveSizeLimit: effectiveSizeLimit, priceVolume: &priceVolume, into: &exceptions)
+                }
+                runStart = runEnd
             }
-            let n = blockEnd - blockStart
+            let n = blockEnd &- blockStart
             total.volume += Int64(volume)
-            total.rwvap.effectiveVolume += Int64(effVolume)
-            total.rwvap.effectiveCount += Int(effCount)
-            total.rwvap.excludedCount += n - Int(effCount)
-            total.rwvap.excludedVolume += Int64(volume - effVolume)
-            // low + high·2^16 as a 128-bit pair: high < 2^62, so its top 16 bits go to the high word.
-            total.rwvap.addPriceVolume(high: 0, low: low)
-            total.rwvap.addPriceVolume(high: Int64(high >> 48), low: high << 16)
+            total.rwvap.effectiveVolume += Int64(volume) - exceptions.excludedVolume
+            total.rwvap.effectiveCount += n - exceptions.excludedCount
+            total.rwvap.excludedCount += exceptions.excludedCount
+            total.rwvap.excludedVolume += exceptions.excludedVolume
+            total.rwvap.addPriceVolume(high: exceptions.priceVolumeHigh, low: exceptions.priceVolumeLow)
+            total.rwvap.addPriceVolume(high: 0, low: priceVolume)
             blockStart = blockEnd
         }
         return total
+    }
+
+    /// Takes the exceptions of `range` (sizes above `shortSizeBound`) out of the short pass's
+    /// `priceVolume` and accounts for them in `exceptions`: an excluded print's count and size,
+    /// an effective one's exact product (its size is counted by the short pass's volume).
+    /// Out of line: most runs have no exception.
+    @usableFromInline @inline(never)
+    static func takeOutExceptions(
+        price: UnsafePointer<Int64>, size: UnsafePointer<Int32>, range: Range<Int>, shortSizeBound: UInt32,
+        effectiveSizeLimit: Int64, priceVolume: inout UInt64, into exceptions: inout RWVAPSums
+    ) {
+        for i in range where UInt32(bitPattern: size[i]) > shortSizeBound {
+            let s = UInt64(UInt32(bitPattern: size[i]))
+            // Exact: a price below 2^30 times a size below 2^31.
+            let product = UInt64(UInt32(truncatingIfNeeded: price[i])) &* s
+            priceVolume &-= product
+            if Int64(s) <= effectiveSizeLimit {
+                exceptions.addPriceVolume(high: 0, low: product)
+            } else {
+                exceptions.excludedCount += 1
+                exceptions.excludedVolume += Int64(s)
+            }
+        }
     }
 }

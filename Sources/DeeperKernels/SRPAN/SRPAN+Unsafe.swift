@@ -42,7 +42,8 @@ struct _SRPANAccumulator: ~Copyable {
     }
 
     /// - Precondition: `range` lies within both buffers and `range.count` ≤
-    ///   `SRPANScratch.capacity` (`Rules.validate` keeps `srpan.candidates` within it; checked here too).
+    ///   `SRPANScratch.capacity` (`Rules.validate` keeps `srpan.candidates` within it; checked here
+    ///   too); prices are in `1..<2^30` ticks (the parsers' limit), so cents are below 2^24.
     func aggregates(price: UnsafePointer<Int64>, size: UnsafePointer<Int32>, range: Range<Int>, rules: Rules)
         -> SRPANAggregates?
     {
@@ -86,29 +87,62 @@ struct _SRPANAccumulator: ~Copyable {
             n > 0 && highest - lowest < Int64(Self.slotSpan)
             ? tallyBySlot(n, lowest: lowest) : tallyByLinearSearch(n)
         guard distinct >= 2 else { return nil }
+        // The three walks over the distinct cents (16 a symbol on tapes with sub-penny prints)
+        // decide every entry with masks, not branches: whether a cent is in a band or far enough
+        // is a coin toss the predictor cannot learn. Cents are below 2^24 and the rules' bands
+        // non-negative, so no difference below overflows.
+        let confidence = rules.srpanConfidenceCents
+        let separation = rules.srpanSeparationCents
         var g1 = 0
         for k in 1..<distinct where weights[k] > weights[g1] { g1 = k }
         let g1Cent = cents[g1]
         var g1Band: Int64 = 0
+        // G2: the heaviest cent far enough from G1, the first on a tie. A near cent competes
+        // with weight `Int64.min`, so it never wins; nor does any cent when all are near.
         var g2 = -1
+        var g2Weight = Int64.min
         for k in 0..<distinct {
-            let d = abs(cents[k] - g1Cent)
-            if d <= rules.srpanConfidenceCents { g1Band += weights[k] }
-            if d >= rules.srpanSeparationCents && (g2 < 0 || weights[k] > weights[g2]) { g2 = k }
+            let d = Self.distance(cents[k], g1Cent)
+            g1Band &+= weights[k] & Self.atMost(d, confidence)
+            let far = ~Self.atMost(d, separation &- 1)
+            let competing = (weights[k] & far) | (Int64.min & ~far)
+            let wins = Self.lessMask(g2Weight, competing)
+            g2 ^= (g2 ^ k) & Int(truncatingIfNeeded: wins)
+            g2Weight ^= (g2Weight ^ competing) & wins
         }
         guard g2 >= 0 else {
             return SRPANAggregates(g1Cents: g1Cent, g1BandWeight: g1Band, g2Cents: nil, g2BandWeight: 0, totalWeight: total)
         }
         let g2Cent = cents[g2]
         var g2Band: Int64 = 0
-        for k in 0..<distinct
-        where abs(cents[k] - g2Cent) <= rules.srpanConfidenceCents
-            && abs(cents[k] - g1Cent) >= rules.srpanSeparationCents
-        {
-            g2Band += weights[k]
+        for k in 0..<distinct {
+            let nearG2 = Self.atMost(Self.distance(cents[k], g2Cent), confidence)
+            let farFromG1 = ~Self.atMost(Self.distance(cents[k], g1Cent), separation &- 1)
+            g2Band &+= weights[k] & nearG2 & farFromG1
         }
         return SRPANAggregates(
             g1Cents: g1Cent, g1BandWeight: g1Band, g2Cents: g2Cent, g2BandWeight: g2Band, totalWeight: total)
+    }
+
+    /// `|a − b|` for cents (below 2^24), without a branch.
+    @inline(__always)
+    static func distance(_ a: Int64, _ b: Int64) -> Int64 {
+        let d = a &- b
+        let sign = d >> 63
+        return (d ^ sign) &- sign
+    }
+
+    /// All ones when `a < b`, else zero, for any two values (Hacker's Delight §2-12: the sign of
+    /// `a − b` corrected for overflow).
+    @inline(__always)
+    static func lessMask(_ a: Int64, _ b: Int64) -> Int64 {
+        ((a & ~b) | (~(a ^ b) & (a &- b))) >> 63
+    }
+
+    /// All ones when `d ≤ limit`, else zero, for a distance `d` in `0..<2^24` and `limit ≥ −1`.
+    @inline(__always)
+    static func atMost(_ d: Int64, _ limit: Int64) -> Int64 {
+        ~((limit &- d) >> 63)
     }
 
     /// Sums candidate weights per distinct cent into `cents`/`weights` (first-appearance order)
@@ -117,20 +151,22 @@ struct _SRPANAccumulator: ~Copyable {
     /// - Precondition: every candidate cent lies in `lowest ..< lowest + slotSpan`.
     @inline(__always)
     private func tallyBySlot(_ n: Int, lowest: Int64) -> Int {
+        // Branch-free: whether a cent is new is a coin toss the predictor cannot learn. Every
+        // entry a call can open starts at weight 0, so a new one needs no other case.
+        weights.update(repeating: 0, count: n)
         var distinct = 0
         for k in 0..<n {
             let cent = candidateCents[k]
             // Safe: the precondition bounds `cent - lowest` to the table.
             let slot = Int(truncatingIfNeeded: cent &- lowest)
-            var e = Int(slots[slot]) &- 1
-            if e < 0 {
-                e = distinct
-                slots[slot] = UInt16(truncatingIfNeeded: e &+ 1)  // e < capacity (256)
-                cents[e] = cent
-                weights[e] = 0
-                distinct &+= 1
-            }
+            // The cent's entry, or −1 when it has none yet (then `isNew` is all ones).
+            let old = Int(slots[slot]) &- 1
+            let isNew = old >> 63
+            let e = old &+ ((distinct &+ 1) & isNew)
+            slots[slot] = UInt16(truncatingIfNeeded: e &+ 1)  // e < capacity (256)
+            cents[e] = cent
             weights[e] &+= candidateWeights[k]
+            distinct &-= isNew
         }
         for e in 0..<distinct { slots[Int(truncatingIfNeeded: cents[e] &- lowest)] = 0 }
         return distinct

@@ -26,6 +26,40 @@ import Testing
         }
     }
 
+    /// The short pass at its bounds: the largest short products over more than one block, with
+    /// exceptions (excluded prints, and effective prints of 2^16 shares or more) scattered so that
+    /// some runs have none, some one and some several, at a run's first and last print too.
+    @Test func segmentSumsTakeOutExceptionsExactly() {
+        var rng = SplitMix64(seed: 7)
+        let n = SegmentSums.blockLength * 2 + SegmentSums.runLength * 3 + 5
+        let limit: Int64 = 1 << 20
+        var prices = [Int64](repeating: 999_999_999, count: n)
+        var sizes = [Int32](repeating: 0xFFFF, count: n)
+        for i in 0..<n {
+            if rng.next() % 3 == 0 { prices[i] = Int64(rng.next() % 999_999_999) + 1 }
+            switch rng.next() % 200 {
+            case 0: sizes[i] = Int32.max  // excluded
+            case 1: sizes[i] = Int32(limit)  // effective, at the limit
+            case 2: sizes[i] = Int32(limit) + 1  // excluded, just above it
+            case 3: sizes[i] = 0x10000  // effective, the smallest exception
+            default: if rng.next() % 2 == 0 { sizes[i] = Int32(rng.next() % 0xFFFF) + 1 }
+            }
+        }
+        for i in [0, SegmentSums.runLength - 1, SegmentSums.runLength, n - 1] { sizes[i] = Int32.max }
+        let c = columns(price: prices, size: sizes)
+        for window in [0..<n, 1..<(n - 1), 63..<200, 5000..<5001] {
+            let expected = ReferenceKernels.rwvapSums(c, window: window, effectiveSizeLimit: limit)
+            let actual = prices.withUnsafeBufferPointer { p in
+                sizes.withUnsafeBufferPointer { s in
+                    SegmentSums.sumUnsafe(
+                        price: p.baseAddress!, size: s.baseAddress!, range: window, effectiveSizeLimit: limit)
+                }
+            }
+            #expect(actual.rwvap == expected, "window \(window)")
+            #expect(actual.volume == sizes[window].reduce(0) { $0 + Int64($1) }, "window \(window)")
+        }
+    }
+
     /// Blocks longer than the UInt64 lane limit fold exactly into Int128.
     @Test func segmentSumsAreExactPastOneBlock() {
         let n = SegmentSums.blockLength * 2 + 17
