@@ -136,12 +136,7 @@ struct _UnsafeCSVTokenizer: ~Copyable {
         let n = f.end - f.start
         assert(n <= 8)
         let readable = f.inScratch ? n : input.count - f.start
-        if readable >= 8 {
-            // Smart shift: by 64 it gives 0, so the mask is all ones at 8 bytes.
-            let mask = (1 as UInt64) << UInt64(8 &* n) &- 1
-            return UInt64(littleEndian: UnsafeRawPointer(bytes(of: f).baseAddress!).loadUnaligned(as: UInt64.self)) & mask
-        }
-        return _ShortKey(bytes(of: f)).low
+        return readable >= 8 ? _ShortKey.word(bytes(of: f)) : _ShortKey(bytes(of: f)).low
     }
 
     /// The text of field `i` as a `String` (invalid UTF-8 becomes U+FFFD; for names and display).

@@ -187,11 +187,11 @@ struct _PrintsReader: ~Copyable {
             let start = k == 0 ? recordStart : ends[k &- 1] &+ 1
             return UnsafeBufferPointer(start: input.baseAddress! + start, count: ends[k] &- start)
         }
-        // Field ends are LFs or commas before the record's LF, so a word from a field's start
-        // is readable when the input has 16 bytes past it.
+        @inline(__always) func readable(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+            input.count &- (b.baseAddress! - input.baseAddress!)
+        }
         let symbolBytes = field(symbol)
-        let symbolStart = symbolBytes.baseAddress! - input.baseAddress!
-        guard symbolBytes.count <= 16, symbolStart &+ 16 <= input.count,
+        guard symbolBytes.count <= 16, readable(symbolBytes) >= 16,
             let symbolID = symbolCache.lookup(_ShortKey(wide: symbolBytes))
         else { return false }
         // The common shapes first, then the general parsers (epoch times, long decimals).
@@ -210,9 +210,8 @@ struct _PrintsReader: ~Copyable {
         if venue >= 0 {
             let venueBytes = field(venue)
             if !venueBytes.isEmpty {
-                let venueStart = venueBytes.baseAddress! - input.baseAddress!
-                guard venueBytes.count <= 8, venueStart &+ 16 <= input.count,
-                    let id = venueWords.lookup(_ShortKey(wide: venueBytes).low, length: venueBytes.count)
+                guard venueBytes.count <= 8, readable(venueBytes) >= 8,
+                    let id = venueWords.lookup(_ShortKey.word(venueBytes), length: venueBytes.count)
                 else { return false }
                 venueID = id
             }

@@ -54,6 +54,16 @@ struct _ShortKey: Equatable {
         length = n
     }
 
+    /// The bytes of `b` (at most 8) packed into a word, zero-padded, with one load: 8 bytes from
+    /// its start must be readable.
+    @inline(__always)
+    static func word(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        assert(b.count <= 8)
+        // Smart shift: by 64 it gives 0, so the mask is all ones at 8 bytes.
+        let mask = (1 as UInt64) << UInt64(8 &* b.count) &- 1
+        return UInt64(littleEndian: UnsafeRawPointer(b.baseAddress!).loadUnaligned(as: UInt64.self)) & mask
+    }
+
     @inline(__always)
     var hash: UInt64 {
         // Multiplicative mixing (Fibonacci hashing constant); the table uses the high bits.
