@@ -200,7 +200,7 @@ enum _CSVFieldParsers {
             let count = i - first
             if count == 0 { throw .timeSyntax }
             if count > 9 { throw .timeFractionTooLong }
-            fraction = fraction &* _powersOfTen[9 - count]
+            fraction = fraction &* _powerOfTen(9 - count)
         }
         guard i < n else { throw .timeSyntax }
         var offsetSeconds = 0
@@ -404,12 +404,10 @@ func _powerOfTen(_ k: Int) -> Int64 {
     case 6: 1_000_000
     case 7: 10_000_000
     case 8: 100_000_000
-    default: 1_000_000_000
+    case 9: 1_000_000_000
+    default: preconditionFailure("only 10^0 … 10^9 are needed")
     }
 }
-
-/// 10^0 … 10^9.
-let _powersOfTen: [Int64] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000]
 
 /// The days since the epoch of the last valid `YYYY-MM-DD` parsed: the prints of a file mostly
 /// share a few dates, so most lines skip the calendar arithmetic.
