@@ -175,8 +175,9 @@ struct _PrintsReader: ~Copyable {
 
     /// The fast twin of `readRecord` for the record `scanSimpleRecord` just found (its field
     /// ends in `ends`): a known symbol, venue empty or known, every value valid. Returns false,
-    /// having changed nothing, for anything else (a new symbol or venue, any error), which
-    /// `readRecord` then reads; true when the record is counted (kept, or ineligible).
+    /// having changed nothing but what its caches remember (a date, the last symbol), for
+    /// anything else (a new symbol or venue, any error), which `readRecord` then reads; true
+    /// when the record is counted (kept, or ineligible).
     @inline(__always)
     private mutating func readSimpleRecord(
         _ ends: UnsafeMutablePointer<Int>, symbol: Int, time: Int, price: Int, size: Int, venue: Int
