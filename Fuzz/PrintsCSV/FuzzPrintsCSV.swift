@@ -4,7 +4,8 @@
 // obey SPEC §1, counts every record as a print or an error, and reads its own valid prints
 // back, written as CSV, to the same prints (the word-at-a-time tokenizer, quoting, trimming,
 // ISO times, tick prices and line endings all in play); and parsed in chunks on several
-// threads, reads exactly as the one pass does.
+// threads, reads exactly as the one pass does; and read without the fast path for simple
+// records, reads the same again.
 import DeeperData
 import DeeperKernels
 import Foundation
@@ -22,6 +23,15 @@ func fuzzPrintsCSV(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         check(p.size >= 1, "size ≥ 1")
         check(p.price > 0, "price > 0")
     }
+    // Every record through the general path (no fast path for simple records): the same reading.
+    guard
+        let general = try? PrintsCSVParts.parse(
+            bytes, fileName: "fuzz.csv", minLot: nil, threads: 1, chunks: 1, simpleRecordFastPath: false)
+    else { fatalError("the general path refused a header the fast one read") }
+    check(general.symbols == parsed.symbols.names && general.venues == parsed.venues.names, "general: same ids")
+    check(general.lineCount == parsed.lineCount && general.recordCount == parsed.recordCount, "general: same counts")
+    check(general.errors == parsed.errors && general.errorCount == parsed.errorCount, "general: same errors")
+    check(general.parts.flatMap(\.prints) == parsed.prints, "general: same prints")
     // In chunks (as many as the lines allow, up to 5; on this thread, so that a run stays
     // fast; the unit tests cover threads): read as the one pass did.
     let parts = try? PrintsCSVParts.parse(

@@ -110,8 +110,53 @@ enum _CSVFieldParsers {
     {
         let n = b.count
         if n == 0 { throw .empty }
-        if n > 4 && b[4] == 0x2D { return try parseISOTime(b, dates: &dates) }
+        if n > 4 && b[4] == 0x2D {
+            if let ns = parseCommonISOTime(b, dates: dates) { return ns }
+            return try parseISOTime(b, dates: &dates)
+        }
         return try parseEpochMilliseconds(b)
+    }
+
+    /// The fast twin of `parseISOTime` for the shape nearly every feed writes,
+    /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` on the date `dates` last parsed: the date is a 10-byte
+    /// compare, `HH:MM:SS` one word test; no calendar work, no errors. Nil for anything else
+    /// (another date, an offset, any doubt), which `parseISOTime` then reads or refuses, so a
+    /// value here is always the one `parseISOTime` gives (a property test holds them equal).
+    @inline(__always)
+    static func parseCommonISOTime(_ b: UnsafeBufferPointer<UInt8>, dates: borrowing _CSVDateCache) -> Int64? {
+        let n = b.count
+        // 20 bytes: `YYYY-MM-DDTHH:MM:SSZ`; 30: with 9 fraction digits.
+        guard n >= 20, n <= 30, b[n &- 1] == 0x5A, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54,
+            let days = dates.cachedDays(b)
+        else { return nil }
+        // Within ±100,000 days of 1970 (1696–2243) nanoseconds cannot overflow.
+        guard days > -100_000, days < 100_000 else { return nil }
+        // `HH:MM:SS` XOR `00:00:00`: digits become 0…9, colons 0.
+        let w =
+            UInt64(littleEndian: UnsafeRawPointer(b.baseAddress! + 11).loadUnaligned(as: UInt64.self))
+            ^ 0x3030_3A30_303A_3030
+        // A byte above 9 (or with its high bit set) sets a high bit; colons must be exactly 0.
+        guard (w &+ 0x7676_7676_7676_7676 | w) & 0x8080_8080_8080_8080 == 0, w & 0x0000_FF00_00FF_0000 == 0 else {
+            return nil
+        }
+        @inline(__always) func digit(_ k: UInt64) -> Int64 { Int64(truncatingIfNeeded: (w >> (8 &* k)) & 0xFF) }
+        let hour = digit(0) &* 10 &+ digit(1)
+        let minute = digit(3) &* 10 &+ digit(4)
+        let second = digit(6) &* 10 &+ digit(7)
+        guard hour < 24, minute < 60, second < 60 else { return nil }
+        var fraction: Int64 = 0
+        if n > 20 {
+            // `.` then 1–9 digits before the `Z`.
+            guard n >= 22, b[19] == 0x2E else { return nil }
+            for k in 20..<(n &- 1) {
+                let d = b[k] &- 0x30
+                guard d < 10 else { return nil }
+                fraction = fraction &* 10 &+ Int64(d)
+            }
+            fraction = fraction &* _powerOfTen(30 &- n)
+        }
+        // Safe: |days| < 100,000, so the total stays below 8.7 × 10^18.
+        return (days &* 86_400 &+ hour &* 3600 &+ minute &* 60 &+ second) &* Nanos.perSecond &+ fraction
     }
 
     /// Digits only, at most `maxEpochMilliseconds`.
@@ -155,7 +200,7 @@ enum _CSVFieldParsers {
             let count = i - first
             if count == 0 { throw .timeSyntax }
             if count > 9 { throw .timeFractionTooLong }
-            fraction = fraction &* _powersOfTen[9 - count]
+            fraction = fraction &* _powerOfTen(9 - count)
         }
         guard i < n else { throw .timeSyntax }
         var offsetSeconds = 0
@@ -253,7 +298,50 @@ enum _CSVFieldParsers {
         return ticks
     }
 
+    /// The fast twin of `parsePriceTicks` for the usual price text: 1–5 whole digits and at
+    /// most 4 decimals (`23.45`, `5`, `.5`, `5.`), greater than 0. Nil for anything else, which
+    /// `parsePriceTicks` then reads or refuses; a value here is always the one it gives (a
+    /// property test holds them equal).
+    @inline(__always)
+    static func parseCommonPriceTicks(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let n = b.count
+        guard n >= 1, n <= 10 else { return nil }
+        var value: Int64 = 0
+        var dot = -1
+        for k in 0..<n {
+            let c = b[k]
+            if c == 0x2E {
+                guard dot < 0 else { return nil }
+                dot = k
+                continue
+            }
+            let d = c &- 0x30
+            guard d < 10 else { return nil }
+            value = value &* 10 &+ Int64(d)  // Safe: at most 9 digits.
+        }
+        let wholeDigits = dot < 0 ? n : dot
+        let decimals = dot < 0 ? 0 : n &- 1 &- dot
+        guard wholeDigits <= 5, decimals <= 4, wholeDigits &+ decimals > 0 else { return nil }
+        let ticks = value &* _powerOfTen(4 &- decimals)
+        return ticks > 0 ? ticks : nil
+    }
+
     // MARK: - Size
+
+    /// The fast twin of `parseSize` for 1–9 digits (never above `Int32.max`), not 0. Nil for
+    /// anything else, which `parseSize` then reads or refuses.
+    @inline(__always)
+    static func parseCommonSize(_ b: UnsafeBufferPointer<UInt8>) -> Int32? {
+        let n = b.count
+        guard n >= 1, n <= 9 else { return nil }
+        var value: Int32 = 0
+        for c in b {
+            let d = c &- 0x30
+            guard d < 10 else { return nil }
+            value = value &* 10 &+ Int32(d)  // Safe: at most 9 digits.
+        }
+        return value > 0 ? value : nil
+    }
 
     /// Parses a size: ASCII digits only, 1 ≤ size ≤ 2147483647.
     static func parseSize(_ b: UnsafeBufferPointer<UInt8>) throws(_CSVFieldProblem) -> Int32 {
@@ -303,8 +391,23 @@ enum _CSVFieldParsers {
     }
 }
 
-/// 10^0 … 10^9.
-let _powersOfTen: [Int64] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000]
+/// 10^k for 0 ≤ k ≤ 9, without the lazy-initialisation check a global array costs in a hot loop.
+@inline(__always)
+func _powerOfTen(_ k: Int) -> Int64 {
+    switch k {
+    case 0: 1
+    case 1: 10
+    case 2: 100
+    case 3: 1000
+    case 4: 10_000
+    case 5: 100_000
+    case 6: 1_000_000
+    case 7: 10_000_000
+    case 8: 100_000_000
+    case 9: 1_000_000_000
+    default: preconditionFailure("only 10^0 … 10^9 are needed")
+    }
+}
 
 /// The days since the epoch of the last valid `YYYY-MM-DD` parsed: the prints of a file mostly
 /// share a few dates, so most lines skip the calendar arithmetic.
@@ -317,11 +420,19 @@ struct _CSVDateCache {
     /// Days since 1970-01-01 of the date in `b[0..<10]`. Requires `b.count >= 10`.
     @inline(__always)
     mutating func days(_ b: UnsafeBufferPointer<UInt8>) throws(_CSVFieldProblem) -> Int64 {
+        if let days = cachedDays(b) { return days }
+        let head = UInt64(littleEndian: UnsafeRawPointer(b.baseAddress!).loadUnaligned(as: UInt64.self))
+        let tail = UInt16(b[8]) | UInt16(b[9]) << 8
+        return try parse(b, head: head, tail: tail)
+    }
+
+    /// The days of `b[0..<10]` when they are the date last parsed, else nil. Requires `b.count >= 10`.
+    @inline(__always)
+    func cachedDays(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         assert(b.count >= 10)
         let head = UInt64(littleEndian: UnsafeRawPointer(b.baseAddress!).loadUnaligned(as: UInt64.self))
         let tail = UInt16(b[8]) | UInt16(b[9]) << 8
-        if filled && head == self.head && tail == self.tail { return cachedDays }
-        return try parse(b, head: head, tail: tail)
+        return filled && head == self.head && tail == self.tail ? cachedDays : nil
     }
 
     @inline(never)

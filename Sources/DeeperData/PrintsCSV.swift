@@ -107,6 +107,7 @@ struct _PrintsReader: ~Copyable {
     private var venues = InternTable([""])
     private var symbolCache = _ShortKeyCache()
     private var venueCache = _ShortKeyCache()
+    private var venueWords = _WordKeyCache()
     private var dates = _CSVDateCache()
     private var recordCount = 0
     /// Prints smaller than this are counted in `ineligible` and not kept (`Int32.min`: keep all).
@@ -153,82 +154,154 @@ struct _PrintsReader: ~Copyable {
     }
 
     /// The hot loop: one record per iteration, no `String` unless a symbol or venue is new.
+    ///
+    /// Most records take the fast path (`readSimpleRecord`); whatever it is not sure of goes
+    /// through the tokenizer and `readRecord`, which decide every value and error.
     private mutating func readRecords(width: Int, symbol: Int, time: Int, price: Int, size: Int, venue: Int) {
-        let latestTime = header.latestTime
-        while tokenizer.nextRecord() {
-            if tokenizer.isBlankRecord { continue }
-            recordCount += 1
-            if tokenizer.problem != nil || tokenizer.fieldCount != width {
-                reportShape(width: width)
+        let ends = UnsafeMutablePointer<Int>.allocate(capacity: width)
+        defer { ends.deallocate() }
+        let fastPath = header.simpleRecordFastPath
+        while true {
+            if fastPath, let lf = tokenizer.scanSimpleRecord(width: width, ends: ends),
+                readSimpleRecord(ends, symbol: symbol, time: time, price: price, size: size, venue: venue)
+            {
+                tokenizer.acceptSimpleRecord(endingAt: lf)
                 continue
             }
-
-            // Symbol: a cached id, or validated now and interned once the line proves valid.
-            let symbolField = tokenizer.field(symbol)
-            let symbolBytes = tokenizer.bytes(of: symbolField)
-            var symbolID: Int32 = -1
-            var symbolKey = _ShortKey.none
-            if symbolBytes.count <= 16 {
-                symbolKey = tokenizer.shortKey(of: symbolField)
-                symbolID = symbolCache.lookup(symbolKey) ?? -1
-            }
-            if symbolID < 0 {
-                do throws(_CSVFieldProblem) {
-                    try _CSVFieldParsers.validateSymbol(symbolBytes)
-                } catch {
-                    report(error, column: symbol, symbolBytes)
-                    continue
-                }
-            }
-
-            let timeBytes = tokenizer.bytes(of: tokenizer.field(time))
-            let nanos: Int64
-            do throws(_CSVFieldProblem) {
-                nanos = try _CSVFieldParsers.parseTime(timeBytes, dates: &dates)
-            } catch {
-                report(error, column: time, timeBytes)
-                continue
-            }
-            if nanos > latestTime {
-                reportFuture(column: time, timeBytes)
-                continue
-            }
-
-            let priceBytes = tokenizer.bytes(of: tokenizer.field(price))
-            let ticks: Int64
-            do throws(_CSVFieldProblem) {
-                ticks = try _CSVFieldParsers.parsePriceTicks(priceBytes)
-            } catch {
-                report(error, column: price, priceBytes)
-                continue
-            }
-
-            let sizeBytes = tokenizer.bytes(of: tokenizer.field(size))
-            let shares: Int32
-            do throws(_CSVFieldProblem) {
-                shares = try _CSVFieldParsers.parseSize(sizeBytes)
-            } catch {
-                report(error, column: size, sizeBytes)
-                continue
-            }
-
-            var venueID: UInt16 = 0
-            if venue >= 0 {
-                let venueField = tokenizer.field(venue)
-                if !venueField.isEmpty {
-                    guard let id = lookUpVenue(venueField, column: venue) else { continue }
-                    venueID = id
-                }
-            }
-
-            if symbolID < 0 { symbolID = internSymbol(symbolBytes, key: symbolKey) }
-            if shares < minLot {
-                ineligible += 1
-                continue
-            }
-            counts[Int(symbolID)] += 1
-            prints.append(RawPrint(symbol: symbolID, time: nanos, price: ticks, size: shares, venue: venueID))
+            guard tokenizer.nextRecord() else { return }
+            readRecord(width: width, symbol: symbol, time: time, price: price, size: size, venue: venue)
         }
+    }
+
+    /// The fast twin of `readRecord` for the record `scanSimpleRecord` just found (its field
+    /// ends in `ends`): a known symbol, venue empty or known, every value valid. Returns false,
+    /// having changed nothing but what its caches remember (a date, the last symbol), for
+    /// anything else (a new symbol or venue, any error), which `readRecord` then reads; true
+    /// when the record is counted (kept, or ineligible).
+    @inline(__always)
+    private mutating func readSimpleRecord(
+        _ ends: UnsafeMutablePointer<Int>, symbol: Int, time: Int, price: Int, size: Int, venue: Int
+    ) -> Bool {
+        let input = tokenizer.input
+        let recordStart = tokenizer.position
+        @inline(__always) func field(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+            let start = k == 0 ? recordStart : ends[k &- 1] &+ 1
+            return UnsafeBufferPointer(start: input.baseAddress! + start, count: ends[k] &- start)
+        }
+        @inline(__always) func readable(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+            input.count &- (b.baseAddress! - input.baseAddress!)
+        }
+        let symbolBytes = field(symbol)
+        guard symbolBytes.count <= 16, readable(symbolBytes) >= 16,
+            let symbolID = symbolCache.lookup(_ShortKey(wide: symbolBytes))
+        else { return false }
+        // The common shapes first, then the general parsers (epoch times, long decimals).
+        let timeBytes = field(time)
+        let priceBytes = field(price)
+        let sizeBytes = field(size)
+        guard
+            let nanos = _CSVFieldParsers.parseCommonISOTime(timeBytes, dates: dates)
+                ?? (try? _CSVFieldParsers.parseTime(timeBytes, dates: &dates)),
+            nanos <= header.latestTime,
+            let ticks = _CSVFieldParsers.parseCommonPriceTicks(priceBytes)
+                ?? (try? _CSVFieldParsers.parsePriceTicks(priceBytes)),
+            let shares = _CSVFieldParsers.parseCommonSize(sizeBytes) ?? (try? _CSVFieldParsers.parseSize(sizeBytes))
+        else { return false }
+        var venueID: UInt16 = 0
+        if venue >= 0 {
+            let venueBytes = field(venue)
+            if !venueBytes.isEmpty {
+                guard venueBytes.count <= 8, readable(venueBytes) >= 8,
+                    let id = venueWords.lookup(_ShortKey.word(venueBytes), length: venueBytes.count)
+                else { return false }
+                venueID = id
+            }
+        }
+        recordCount += 1
+        if shares < minLot {
+            ineligible += 1
+            return true
+        }
+        counts[Int(symbolID)] += 1
+        prints.append(RawPrint(symbol: symbolID, time: nanos, price: ticks, size: shares, venue: venueID))
+        return true
+    }
+
+    /// Reads the record the tokenizer just read, whatever it holds.
+    private mutating func readRecord(width: Int, symbol: Int, time: Int, price: Int, size: Int, venue: Int) {
+        let latestTime = header.latestTime
+        if tokenizer.isBlankRecord { return }
+        recordCount += 1
+        if tokenizer.problem != nil || tokenizer.fieldCount != width {
+            reportShape(width: width)
+            return
+        }
+
+        // Symbol: a cached id, or validated now and interned once the line proves valid.
+        let symbolField = tokenizer.field(symbol)
+        let symbolBytes = tokenizer.bytes(of: symbolField)
+        var symbolID: Int32 = -1
+        var symbolKey = _ShortKey.none
+        if symbolBytes.count <= 16 {
+            symbolKey = tokenizer.shortKey(of: symbolField)
+            symbolID = symbolCache.lookup(symbolKey) ?? -1
+        }
+        if symbolID < 0 {
+            do throws(_CSVFieldProblem) {
+                try _CSVFieldParsers.validateSymbol(symbolBytes)
+            } catch {
+                report(error, column: symbol, symbolBytes)
+                return
+            }
+        }
+
+        let timeBytes = tokenizer.bytes(of: tokenizer.field(time))
+        let nanos: Int64
+        do throws(_CSVFieldProblem) {
+            nanos = try _CSVFieldParsers.parseTime(timeBytes, dates: &dates)
+        } catch {
+            report(error, column: time, timeBytes)
+            return
+        }
+        if nanos > latestTime {
+            reportFuture(column: time, timeBytes)
+            return
+        }
+
+        let priceBytes = tokenizer.bytes(of: tokenizer.field(price))
+        let ticks: Int64
+        do throws(_CSVFieldProblem) {
+            ticks = try _CSVFieldParsers.parsePriceTicks(priceBytes)
+        } catch {
+            report(error, column: price, priceBytes)
+            return
+        }
+
+        let sizeBytes = tokenizer.bytes(of: tokenizer.field(size))
+        let shares: Int32
+        do throws(_CSVFieldProblem) {
+            shares = try _CSVFieldParsers.parseSize(sizeBytes)
+        } catch {
+            report(error, column: size, sizeBytes)
+            return
+        }
+
+        var venueID: UInt16 = 0
+        if venue >= 0 {
+            let venueField = tokenizer.field(venue)
+            if !venueField.isEmpty {
+                guard let id = lookUpVenue(venueField, column: venue) else { return }
+                venueID = id
+            }
+        }
+
+        if symbolID < 0 { symbolID = internSymbol(symbolBytes, key: symbolKey) }
+        if shares < minLot {
+            ineligible += 1
+            return
+        }
+        counts[Int(symbolID)] += 1
+        prints.append(RawPrint(symbol: symbolID, time: nanos, price: ticks, size: shares, venue: venueID))
     }
 
     // MARK: - Interning (cold paths)
@@ -246,10 +319,21 @@ struct _PrintsReader: ~Copyable {
     /// error. The last check of a line, so interning here never keeps a venue of a bad line.
     @inline(__always)
     private mutating func lookUpVenue(_ f: _CSVField, column: Int) -> UInt16? {
-        if f.end - f.start <= 16, let id = venueCache.lookup(tokenizer.shortKey(of: f)) {
+        let length = f.end - f.start
+        if length <= 8, let id = venueWords.lookup(tokenizer.word(of: f), length: length) { return id }
+        return lookUpVenueSlowly(f, column: column)
+    }
+
+    /// A venue not in `venueWords`: longer than 8 bytes, beyond its 64, or new.
+    @inline(never)
+    private mutating func lookUpVenueSlowly(_ f: _CSVField, column: Int) -> UInt16? {
+        let length = f.end - f.start
+        if length <= 16, let id = venueCache.lookup(tokenizer.shortKey(of: f)) {
             return UInt16(truncatingIfNeeded: id)
         }
-        return internVenue(tokenizer.bytes(of: f), column: column)
+        guard let venue = internVenue(tokenizer.bytes(of: f), column: column) else { return nil }
+        if length <= 8 { venueWords.insert(tokenizer.word(of: f), length: length, venue) }
+        return venue
     }
 
     @inline(never)

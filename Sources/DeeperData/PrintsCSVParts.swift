@@ -70,16 +70,20 @@ public struct PrintsCSVParts: Sendable {
     ///     threads, else one); fewer when the file is small.
     ///   - minimumChunkBytes: the smallest chunk worth a thread (tests and the fuzz target cut
     ///     tiny files into many chunks with 1).
+    ///   - simpleRecordFastPath: false reads every record through the general path, which the
+    ///     fast path for simple records (`_PrintsReader.readSimpleRecord`) must equal: tests and
+    ///     the fuzz target compare the two.
     public static func parse(
         _ bytes: UnsafeRawBufferPointer, fileName: String, maxStoredErrors: Int = PrintsCSV.defaultMaxStoredErrors,
         notAfter: FutureLimit? = nil, minLot: Int32?, threads: Int, chunks: Int? = nil,
-        minimumChunkBytes: Int = defaultMinimumChunkBytes
+        minimumChunkBytes: Int = defaultMinimumChunkBytes, simpleRecordFastPath: Bool = true
     ) throws(CSVLineError) -> PrintsCSVParts {
         var result: Result<PrintsCSVParts, CSVLineError>!
         _withLFLineEndings(bytes) { input in
             result = Result { () throws(CSVLineError) in
-                let header = try _PrintsHeader(
+                var header = try _PrintsHeader(
                     input, fileName: fileName, maxStoredErrors: maxStoredErrors, notAfter: notAfter)
+                header.simpleRecordFastPath = simpleRecordFastPath
                 // A few chunks a thread, so that a thread the system runs less takes fewer.
                 let bounds = _chunkBounds(
                     input, from: header.bodyStart, chunks: chunks ?? (threads > 1 ? threads * chunksPerThread : 1),
@@ -203,6 +207,8 @@ struct _PrintsHeader: Sendable {
     /// Where the first record after the header starts, and the LFs before it.
     let bodyStart: Int
     let lineBreaks: Int
+    /// Whether simple records take the reader's fast path (false: tests of its twin).
+    var simpleRecordFastPath = true
 
     private static let columns = ["symbol", "time", "price", "size"]
 
