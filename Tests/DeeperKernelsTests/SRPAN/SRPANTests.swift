@@ -24,7 +24,9 @@ import Testing
                 }
             default: break
             }
-            let base = Int64(rng.next() % 400_000) + 1000
+            // At least 1,201 ticks: every price below stays positive, as the parsers guarantee
+            // and the accumulator requires (it rounds to cents in unsigned arithmetic).
+            let base = Int64(rng.next() % 400_000) + 1201
             // One case in three has far prints ($11 to $21 away): candidates spanning more cents
             // than the accumulator's slot table, which it then searches linearly.
             let far = rng.next() % 3 == 0
